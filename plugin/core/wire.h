@@ -1,0 +1,86 @@
+/* The one place where outer stanzas (the IQs that cross the servers) become structs and back.
+ * XML text in, XML text out, via libxml2; the libpurple glue converts its xmlnode to and from
+ * text. Parses every historical dialect of PROTOCOL.md §7; builds only the current one. */
+#pragma once
+
+#include <glib.h>
+
+#include "ibb.h"
+#include "jingle.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  XTLS_IQ_GET,
+  XTLS_IQ_SET,
+  XTLS_IQ_RESULT,
+  XTLS_IQ_ERROR,
+} XtlsIqType;
+
+typedef enum {
+  XTLS_IQ_PAYLOAD_NONE,   /* a result (or error) without a payload we understand */
+  XTLS_IQ_PAYLOAD_JINGLE,
+  XTLS_IQ_PAYLOAD_IBB,    /* ibb.kind is OPEN, DATA or CLOSE */
+  XTLS_IQ_PAYLOAD_OTHER,  /* some other namespace: not ours */
+} XtlsIqPayload;
+
+/* Stanza error conditions we send or read (RFC 6120 §8.3.3), plus the Jingle-specific ones. */
+typedef enum {
+  XTLS_STANZA_ERROR_NONE,
+  XTLS_STANZA_ERROR_BAD_REQUEST,
+  XTLS_STANZA_ERROR_UNEXPECTED_REQUEST,
+  XTLS_STANZA_ERROR_ITEM_NOT_FOUND,
+  XTLS_STANZA_ERROR_CONFLICT,
+  XTLS_STANZA_ERROR_NOT_ACCEPTABLE,
+  XTLS_STANZA_ERROR_FEATURE_NOT_IMPLEMENTED,
+  XTLS_STANZA_ERROR_SERVICE_UNAVAILABLE,
+  XTLS_STANZA_ERROR_RECIPIENT_UNAVAILABLE,
+  XTLS_STANZA_ERROR_RESOURCE_CONSTRAINT,
+  XTLS_STANZA_ERROR_OTHER,
+} XtlsStanzaCondition;
+
+typedef enum {
+  XTLS_JINGLE_ERROR_NONE,
+  XTLS_JINGLE_ERROR_TIE_BREAK,
+  XTLS_JINGLE_ERROR_UNKNOWN_SESSION,
+  XTLS_JINGLE_ERROR_OUT_OF_ORDER,
+  XTLS_JINGLE_ERROR_UNSUPPORTED_INFO,
+  XTLS_JINGLE_ERROR_SECURITY_REQUIRED,
+} XtlsJingleErrorCondition;
+
+/* One outer IQ. Owns every string; ibb's pointers point into storage owned by the IQ. */
+typedef struct {
+  XtlsIqType type;
+  char *id;
+  char *from;
+  char *to;
+  XtlsIqPayload payload;
+  XtlsJingle *jingle;       /* PAYLOAD_JINGLE (also kept in an error that echoes it) */
+  XtlsIbbPacket ibb;        /* PAYLOAD_IBB; for RESULT/ERROR only kind and iq_id are set */
+  XtlsStanzaCondition condition;          /* type ERROR */
+  XtlsJingleErrorCondition jingle_condition;
+  /* private storage behind ibb's strings */
+  char *ibb_sid_;
+  char *ibb_data_;
+} XtlsIq;
+
+void xtls_iq_free (XtlsIq *iq);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XtlsIq, xtls_iq_free)
+
+/* Parses one <iq/> (text of a single element, attributes in any order, any prefix-free
+ * namespace form). Rejects DTDs and entities. Returns NULL with XTLS_ERROR_PROTOCOL for text
+ * that is not an iq. An iq with an unknown payload parses as PAYLOAD_OTHER. */
+XtlsIq *xtls_wire_parse_iq (const char *xml, gssize len, GError **error);
+
+/* Serializes. The caller sets type, id, to (from is optional: the server stamps it) and one
+ * payload. Transfer full. */
+char *xtls_wire_build_iq (const XtlsIq *iq);
+
+/* Helpers that fill a stack XtlsIq for the common answers; strings are borrowed. */
+char *xtls_wire_build_result (const char *id, const char *to);
+/* An error reply; a Jingle condition is written in the errors namespace matching @dialect
+ * (errors:1 for JINGLE_1, errors:0 otherwise). */
+char *xtls_wire_build_error (const char *id, const char *to, XtlsStanzaCondition condition,
+                             XtlsJingleErrorCondition jingle_condition, XtlsJingleDialect dialect);
+
+G_END_DECLS
