@@ -1,0 +1,323 @@
+#include "loopback.h"
+
+#include <string.h>
+
+#include "test-keys.h"
+#include "xtls-error.h"
+
+typedef struct {
+  XtlsTestPeer *from;
+  XtlsTestPeer *to;
+  char *xml;
+  gboolean held; /* already held back once this leg */
+} WireItem;
+
+static void
+wire_item_free (WireItem *item)
+{
+  g_free (item->xml);
+  g_free (item);
+}
+
+static XtlsTestPeer *
+other (XtlsTestPeer *peer)
+{
+  return peer == peer->lb->alice ? peer->lb->bob : peer->lb->alice;
+}
+
+/* Like a real server, stamps the sender's full JID on stanzas that carry no 'from'. */
+static char *
+stamp_from (const char *xml, const char *jid)
+{
+  const char *end = strchr (xml, '>');
+  g_autofree char *start_tag = end != NULL ? g_strndup (xml, end - xml) : NULL;
+
+  if (start_tag == NULL || strstr (start_tag, " from=") != NULL || !g_str_has_prefix (xml, "<iq"))
+    return g_strdup (xml);
+  return g_strdup_printf ("<iq from='%s'%s", jid, xml + 3);
+}
+
+static void
+peer_send (XtlsHub *hub, const char *xml, gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+  WireItem *item = g_new0 (WireItem, 1);
+
+  item->from = peer;
+  item->to = other (peer);
+  item->xml = stamp_from (xml, peer->jid);
+  g_queue_push_tail (&peer->lb->in_flight, item);
+}
+
+static void
+peer_state_changed (XtlsHub *hub, XtlsSession *session, XtlsTrustState state,
+                    const GError *error, gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  g_array_append_val (peer->states, state);
+  if (error != NULL)
+    {
+      g_clear_error (&peer->error);
+      peer->error = g_error_copy (error);
+    }
+  peer->state = state;
+  peer->state_leg = peer->lb->legs;
+  if ((state == XTLS_STATE_PRIVATE || state == XTLS_STATE_UNVERIFIED)
+      && xtls_session_get_tls_description (session) != NULL && peer->private_leg == 0)
+    peer->private_leg = peer->lb->legs;
+}
+
+static void
+peer_decision_needed (XtlsHub *hub, XtlsSession *session, XtlsDecision decision,
+                      gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  peer->decision = decision;
+  peer->decisions++;
+}
+
+static void
+peer_message_received (XtlsHub *hub, XtlsSession *session, const char *body, gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  g_ptr_array_add (peer->received, g_strdup (body));
+  g_array_append_val (peer->received_legs, peer->lb->legs);
+}
+
+static void
+peer_message_status (XtlsHub *hub, XtlsSession *session, guint64 id, gboolean sent,
+                     gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  g_array_append_val (sent ? peer->sent_ids : peer->unsent_ids, id);
+}
+
+static const XtlsHubOps peer_ops = {
+  .send = peer_send,
+  .state_changed = peer_state_changed,
+  .decision_needed = peer_decision_needed,
+  .message_received = peer_message_received,
+  .message_status = peer_message_status,
+};
+
+static XtlsTestPeer *
+peer_new (XtlsLoopback *lb, const char *jid, const XtlsHubConfig *config)
+{
+  XtlsTestPeer *peer = g_new0 (XtlsTestPeer, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bare = g_strndup (jid, strchr (jid, '/') - jid);
+
+  peer->lb = lb;
+  peer->jid = g_strdup (jid);
+  peer->identity = xtls_test_identity (bare);
+  peer->trust = xtls_trust_store_new (NULL, &error);
+  g_assert_no_error (error);
+  peer->hub = xtls_hub_new (jid, peer->identity, peer->trust, &lb->clock.clock, config,
+                            &peer_ops, peer);
+  peer->received = g_ptr_array_new_with_free_func (g_free);
+  peer->received_legs = g_array_new (FALSE, FALSE, sizeof (guint));
+  peer->sent_ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  peer->unsent_ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  peer->states = g_array_new (FALSE, FALSE, sizeof (XtlsTrustState));
+  peer->unclaimed = g_ptr_array_new_with_free_func (g_free);
+  return peer;
+}
+
+static void
+peer_free (XtlsTestPeer *peer)
+{
+  xtls_hub_free (peer->hub);
+  xtls_trust_store_free (peer->trust);
+  xtls_identity_unref (peer->identity);
+  g_ptr_array_unref (peer->received);
+  g_array_unref (peer->received_legs);
+  g_array_unref (peer->sent_ids);
+  g_array_unref (peer->unsent_ids);
+  g_array_unref (peer->states);
+  g_ptr_array_unref (peer->unclaimed);
+  g_clear_error (&peer->error);
+  g_free (peer->auto_password);
+  g_free (peer->jid);
+  g_free (peer);
+}
+
+XtlsLoopback *
+xtls_loopback_new (const XtlsHubConfig *config)
+{
+  XtlsLoopback *lb = g_new0 (XtlsLoopback, 1);
+
+  xtls_fake_clock_init (&lb->clock);
+  g_queue_init (&lb->in_flight);
+  lb->leg_latency_us = 20 * 1000;
+  lb->wire_log = g_ptr_array_new_with_free_func (g_free);
+  lb->alice = peer_new (lb, "alice@example.org/laptop", config);
+  lb->bob = peer_new (lb, "bob@example.net/phone", config);
+  return lb;
+}
+
+void
+xtls_loopback_free (XtlsLoopback *lb)
+{
+  /* Hubs end their sessions politely on free; what they send then goes nowhere. */
+  peer_free (lb->alice);
+  peer_free (lb->bob);
+  g_queue_clear_full (&lb->in_flight, (GDestroyNotify) wire_item_free);
+  g_ptr_array_unref (lb->wire_log);
+  g_free (lb);
+}
+
+void
+xtls_loopback_pin_both (XtlsLoopback *lb)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (xtls_trust_store_pin (lb->alice->trust, "bob@example.net",
+                                       xtls_identity_get_fingerprint (lb->bob->identity),
+                                       XTLS_VERIFIED_FINGERPRINT, 0, &error));
+  g_assert_true (xtls_trust_store_pin (lb->bob->trust, "alice@example.org",
+                                       xtls_identity_get_fingerprint (lb->alice->identity),
+                                       XTLS_VERIFIED_FINGERPRINT, 0, &error));
+  g_assert_no_error (error);
+}
+
+XtlsSession *
+xtls_test_peer_session (XtlsTestPeer *peer)
+{
+  return xtls_hub_lookup (peer->hub, other (peer)->jid);
+}
+
+static void
+apply_answers (XtlsTestPeer *peer)
+{
+  XtlsSession *s = xtls_test_peer_session (peer);
+
+  if (s == NULL || !peer->auto_answer)
+    return;
+  switch (xtls_session_get_pending_decision (s))
+    {
+    case XTLS_DECISION_NONE:
+      break;
+    case XTLS_DECISION_UNKNOWN_KEY:
+      xtls_session_decide (s, peer->answer);
+      if (peer->answer == XTLS_ANSWER_USE_PASSWORD && peer->auto_password != NULL)
+        xtls_session_supply_password (s, peer->auto_password);
+      break;
+    case XTLS_DECISION_PASSWORD:
+      if (peer->auto_password != NULL)
+        xtls_session_supply_password (s, peer->auto_password);
+      else
+        xtls_session_decide (s, XTLS_ANSWER_CANCEL);
+      break;
+    }
+}
+
+static void
+deliver (XtlsLoopback *lb, WireItem *item)
+{
+  g_ptr_array_add (lb->wire_log, g_strdup (item->xml));
+  if (!xtls_hub_receive (item->to->hub, item->xml, -1))
+    g_ptr_array_add (item->to->unclaimed, g_strdup (item->xml));
+}
+
+guint
+xtls_loopback_leg (XtlsLoopback *lb)
+{
+  guint n, delivered = 0;
+  GQueue held = G_QUEUE_INIT;
+
+  apply_answers (lb->alice);
+  apply_answers (lb->bob);
+  n = g_queue_get_length (&lb->in_flight);
+  if (n == 0)
+    return 0;
+  lb->legs++;
+  xtls_fake_clock_advance (&lb->clock, lb->leg_latency_us);
+  for (guint i = 0; i < n; i++)
+    {
+      WireItem *item = g_queue_pop_head (&lb->in_flight);
+      XtlsWireAction action = XTLS_WIRE_DELIVER;
+
+      if (lb->filter != NULL && !item->held)
+        action = lb->filter (lb, item->from, item->to, &item->xml, lb->filter_data);
+      switch (action)
+        {
+        case XTLS_WIRE_DELIVER:
+          deliver (lb, item);
+          delivered++;
+          break;
+        case XTLS_WIRE_DUPLICATE:
+          deliver (lb, item);
+          deliver (lb, item);
+          delivered += 2;
+          break;
+        case XTLS_WIRE_DROP:
+          break;
+        case XTLS_WIRE_HOLD:
+          item->held = TRUE;
+          g_queue_push_tail (&held, item);
+          continue;
+        }
+      wire_item_free (item);
+    }
+  /* Held stanzas go behind everything sent during this leg: a reorder. */
+  while (!g_queue_is_empty (&held))
+    g_queue_push_tail (&lb->in_flight, g_queue_pop_head (&held));
+  xtls_hub_tick (lb->alice->hub);
+  xtls_hub_tick (lb->bob->hub);
+  return delivered;
+}
+
+guint
+xtls_loopback_run (XtlsLoopback *lb, guint max_legs)
+{
+  guint legs = 0;
+
+  while (legs < max_legs && !g_queue_is_empty (&lb->in_flight))
+    {
+      xtls_loopback_leg (lb);
+      legs++;
+    }
+  return legs;
+}
+
+void
+xtls_loopback_advance (XtlsLoopback *lb, gint64 usec)
+{
+  xtls_fake_clock_advance (&lb->clock, usec);
+  xtls_hub_tick (lb->alice->hub);
+  xtls_hub_tick (lb->bob->hub);
+}
+
+void
+xtls_loopback_inject (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, const char *xml)
+{
+  WireItem *item = g_new0 (WireItem, 1);
+
+  item->from = from;
+  item->to = to;
+  item->xml = g_strdup (xml);
+  g_queue_push_tail (&lb->in_flight, item);
+}
+
+guint
+xtls_loopback_drop_all (XtlsLoopback *lb)
+{
+  guint n = g_queue_get_length (&lb->in_flight);
+
+  g_queue_clear_full (&lb->in_flight, (GDestroyNotify) wire_item_free);
+  g_queue_init (&lb->in_flight);
+  return n;
+}
+
+gboolean
+xtls_loopback_wire_contains (XtlsLoopback *lb, const char *needle)
+{
+  for (guint i = 0; i < lb->wire_log->len; i++)
+    if (strstr (g_ptr_array_index (lb->wire_log, i), needle) != NULL)
+      return TRUE;
+  return FALSE;
+}

@@ -1,0 +1,127 @@
+/* One encrypted conversation with one peer resource, and the hub that owns an account's
+ * sessions (PROTOCOL.md §2-§6).
+ *
+ * The hub composes Jingle signalling, the IBB transport, the TLS channel and the inner XML
+ * stream. It does no I/O: outer stanzas come in as XML text through xtls_hub_receive() and
+ * leave through XtlsHubOps.send; time comes from an injected clock, and the caller calls
+ * xtls_hub_tick() at xtls_hub_next_deadline(). */
+#pragma once
+
+#include <glib.h>
+
+#include "clock.h"
+#include "identity.h"
+#include "tls-channel.h"
+#include "trust-store.h"
+
+G_BEGIN_DECLS
+
+/* One trust level per session, computed in one place (pidgin-otr's model). */
+typedef enum {
+  XTLS_STATE_NOT_PRIVATE, /* no session */
+  XTLS_STATE_NEGOTIATING, /* Jingle/TLS under way; messages wait */
+  XTLS_STATE_UNVERIFIED,  /* the peer's key is not verified: waiting for the user's decision,
+                           * or encrypted to a key the user accepted for this session only */
+  XTLS_STATE_PRIVATE,     /* encrypted to a verified peer (pinned key or shared password) */
+  XTLS_STATE_FINISHED,    /* ended cleanly by either side */
+  XTLS_STATE_FAILED,      /* ended by an error; xtls_session_get_error() says why */
+} XtlsTrustState;
+
+typedef enum {
+  XTLS_DECISION_NONE,
+  XTLS_DECISION_UNKNOWN_KEY, /* answer with xtls_session_decide() */
+  XTLS_DECISION_PASSWORD,    /* answer with xtls_session_supply_password() or decide(CANCEL) */
+} XtlsDecision;
+
+typedef enum {
+  XTLS_ANSWER_VERIFIED,     /* the users compared fingerprints: pin the key */
+  XTLS_ANSWER_ACCEPT_ONCE,  /* encrypt, but do not pin; the session stays "unverified" */
+  XTLS_ANSWER_USE_PASSWORD, /* verify with a shared password (TLS-SRP) instead */
+  XTLS_ANSWER_CANCEL,
+} XtlsAnswer;
+
+typedef struct _XtlsHub XtlsHub;
+typedef struct _XtlsSession XtlsSession;
+
+typedef struct {
+  /* An outer stanza (an <iq/>, addressed with to and from) for the server connection. */
+  void (*send) (XtlsHub *hub, const char *xml, gpointer user_data);
+  /* The session's trust state changed. @error is set for FAILED (and for FINISHED when the
+   * end needs explaining); xtls_error_describe() gives the sentence for the user. */
+  void (*state_changed) (XtlsHub *hub, XtlsSession *session, XtlsTrustState state,
+                         const GError *error, gpointer user_data);
+  /* The user must decide something; the session waits (no handshake deadline runs). */
+  void (*decision_needed) (XtlsHub *hub, XtlsSession *session, XtlsDecision decision,
+                           gpointer user_data);
+  /* A chat message arrived through the tunnel. @body is the message text. */
+  void (*message_received) (XtlsHub *hub, XtlsSession *session, const char *body,
+                            gpointer user_data);
+  /* A message handed to xtls_session_send_message() went into the tunnel (@sent TRUE), or
+   * never will (@sent FALSE: the session failed or ended first; it was not sent anywhere). */
+  void (*message_status) (XtlsHub *hub, XtlsSession *session, guint64 message_id,
+                          gboolean sent, gpointer user_data);
+  /* Optional: an incoming offer from @peer. Return FALSE to decline it (user policy). */
+  gboolean (*incoming) (XtlsHub *hub, XtlsSession *session, gpointer user_data);
+} XtlsHubOps;
+
+typedef struct {
+  guint block_size;             /* IBB block-size we offer; 0 = 4096 */
+  guint window;                 /* IBB window; 0 = XTLS_IBB_DEFAULT_WINDOW */
+  XtlsTlsVersionLimit tls_version;
+  gsize max_stanza_bytes;       /* inner stream; 0 = 1 MiB */
+  gint64 ack_timeout_us;        /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
+  gint64 handshake_timeout_us;  /* method chosen until private; 0 = 120 s */
+  gint64 accept_timeout_us;     /* waiting for the peer's session-accept; 0 = 300 s */
+} XtlsHubConfig;
+
+/* @own_jid is our full JID. The identity is referenced; @trust and @clock are borrowed and
+ * must outlive the hub; @config may be NULL. */
+XtlsHub *xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust,
+                       const XtlsClock *clock, const XtlsHubConfig *config,
+                       const XtlsHubOps *ops, gpointer user_data);
+/* Ends every live session politely (as xtls_session_stop), then frees. */
+void xtls_hub_free (XtlsHub *hub);
+
+/* Feeds one outer <iq/> as text. Returns TRUE if it belonged to this hub (then it has been
+ * answered as the protocol requires); FALSE leaves it to the caller (libpurple). */
+gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
+
+/* Starts (or returns the live) session with @peer_jid, a full JID. */
+XtlsSession *xtls_hub_start (XtlsHub *hub, const char *peer_jid);
+/* The session with @peer_jid (live or ended), or NULL. Transfer none. */
+XtlsSession *xtls_hub_lookup (XtlsHub *hub, const char *peer_jid);
+/* The peer resource went offline: its session fails with XTLS_ERROR_PEER_GONE. */
+void xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid);
+
+/* The earliest deadline (monotonic µs) of any session, or -1; call xtls_hub_tick() then. */
+gint64 xtls_hub_next_deadline (XtlsHub *hub);
+void xtls_hub_tick (XtlsHub *hub);
+
+XtlsTrustState xtls_session_get_state (XtlsSession *session);
+const char *xtls_trust_state_to_string (XtlsTrustState state);
+/* Why a FAILED (or explained FINISHED) session ended, or NULL. Transfer none. */
+const GError *xtls_session_get_error (XtlsSession *session);
+const char *xtls_session_get_peer (XtlsSession *session);
+gboolean xtls_session_is_initiator (XtlsSession *session);
+/* The method in use once chosen (0 before). */
+XtlsMethod xtls_session_get_method (XtlsSession *session);
+/* The peer's announced SHA-256 fingerprint (hex) or NULL; ours is the identity's. */
+const char *xtls_session_get_peer_fingerprint (XtlsSession *session);
+XtlsDecision xtls_session_get_pending_decision (XtlsSession *session);
+/* TLS protocol and cipher once the tunnel is up, else NULL. */
+const char *xtls_session_get_tls_description (XtlsSession *session);
+
+/* Queues @body for the peer; it goes out through the tunnel once it is up (never in plaintext).
+ * Returns the message id reported by message_status, or 0 if the session has ended. */
+guint64 xtls_session_send_message (XtlsSession *session, const char *body);
+
+/* Answers an XTLS_DECISION_UNKNOWN_KEY (or cancels a pending password request). */
+void xtls_session_decide (XtlsSession *session, XtlsAnswer answer);
+/* Supplies the shared password (also allowed before it is asked for). Copied, wiped on free. */
+void xtls_session_supply_password (XtlsSession *session, const char *password);
+
+/* Ends the session politely: </stream:stream>, session-terminate <success/>, IBB <close/>.
+ * Messages still waiting are reported as not sent. */
+void xtls_session_stop (XtlsSession *session);
+
+G_END_DECLS
