@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct
+{
   /* Monotonic time in microseconds. */
   gint64 (*now) (gpointer user_data);
   gpointer user_data;

@@ -7,7 +7,8 @@
 
 #include "xtls-error.h"
 
-typedef struct {
+typedef struct
+{
   gpointer object;
   GDestroyNotify free_func;
 } Grave;
@@ -166,7 +167,7 @@ replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
     {
       g_ptr_array_remove (hub->sessions, old);
       xtls_session_take_outbox (s, old);
-      xtls_hub_bury (hub, old, (GDestroyNotify) xtls_session_free);
+      xtls_hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
     }
   g_ptr_array_add (hub->sessions, s);
   return s;
@@ -199,7 +200,8 @@ xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid)
   if (s == NULL || !xtls_session_is_live (s))
     return;
   xtls_hub_enter (hub);
-  error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PEER_GONE, "the peer's resource went offline");
+  error
+      = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PEER_GONE, "the peer's resource went offline");
   xtls_session_fail (s, XTLS_REASON_NONE, error);
   xtls_hub_leave (hub);
 }
@@ -248,42 +250,42 @@ route (XtlsHub *hub, const XtlsIq *iq)
 
   switch (iq->type)
     {
-    case XTLS_IQ_RESULT:
-    case XTLS_IQ_ERROR:
-      /* Only answers to IQs we sent (matched by id and sender) are ours. */
-      if (s == NULL || !xtls_session_owns_iq (s, iq->id))
-        return FALSE;
-      xtls_session_handle_reply (s, iq);
-      return TRUE;
-    case XTLS_IQ_GET:
-    case XTLS_IQ_SET:
-      break;
+      case XTLS_IQ_RESULT:
+      case XTLS_IQ_ERROR:
+        /* Only answers to IQs we sent (matched by id and sender) are ours. */
+        if (s == NULL || !xtls_session_owns_iq (s, iq->id))
+          return FALSE;
+        xtls_session_handle_reply (s, iq);
+        return TRUE;
+      case XTLS_IQ_GET:
+      case XTLS_IQ_SET:
+        break;
     }
 
   switch (iq->payload)
     {
-    case XTLS_IQ_PAYLOAD_JINGLE:
-      if (s != NULL && xtls_session_matches_sid (s, iq->jingle->sid))
-        {
-          xtls_session_handle_jingle (s, iq);
-          return TRUE;
-        }
-      /* Offers for other applications (voice, video, file transfer) are libpurple's. */
-      if (iq->jingle->action == XTLS_JINGLE_SESSION_INITIATE
-          && (iq->jingle->app == XTLS_APP_XMLSTREAM || iq->jingle->app == XTLS_APP_XMLSTREAM_TMP))
-        {
-          handle_offer (hub, s, iq);
-          return TRUE;
-        }
-      return FALSE;
-    case XTLS_IQ_PAYLOAD_IBB:
-      if (s == NULL || !xtls_session_matches_transport (s, iq->ibb.sid))
+      case XTLS_IQ_PAYLOAD_JINGLE:
+        if (s != NULL && xtls_session_matches_sid (s, iq->jingle->sid))
+          {
+            xtls_session_handle_jingle (s, iq);
+            return TRUE;
+          }
+        /* Offers for other applications (voice, video, file transfer) are libpurple's. */
+        if (iq->jingle->action == XTLS_JINGLE_SESSION_INITIATE
+            && (iq->jingle->app == XTLS_APP_XMLSTREAM || iq->jingle->app == XTLS_APP_XMLSTREAM_TMP))
+          {
+            handle_offer (hub, s, iq);
+            return TRUE;
+          }
         return FALSE;
-      xtls_session_handle_ibb (s, iq);
-      return TRUE;
-    case XTLS_IQ_PAYLOAD_NONE:
-    case XTLS_IQ_PAYLOAD_OTHER:
-      return FALSE;
+      case XTLS_IQ_PAYLOAD_IBB:
+        if (s == NULL || !xtls_session_matches_transport (s, iq->ibb.sid))
+          return FALSE;
+        xtls_session_handle_ibb (s, iq);
+        return TRUE;
+      case XTLS_IQ_PAYLOAD_NONE:
+      case XTLS_IQ_PAYLOAD_OTHER:
+        return FALSE;
     }
   return FALSE;
 }

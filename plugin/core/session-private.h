@@ -4,18 +4,19 @@
 #include "session.h"
 #include "wire.h"
 
-struct _XtlsHub {
-  char *own_jid;             /* owned, full JID */
-  char *own_bare;            /* owned */
-  XtlsIdentity *identity;    /* ref */
-  XtlsTrustStore *trust;     /* borrowed */
-  const XtlsClock *clock;    /* borrowed */
-  XtlsHubConfig config;      /* defaults filled in */
-  const XtlsHubOps *ops;     /* borrowed */
+struct _XtlsHub
+{
+  char *own_jid;          /* owned, full JID */
+  char *own_bare;         /* owned */
+  XtlsIdentity *identity; /* ref */
+  XtlsTrustStore *trust;  /* borrowed */
+  const XtlsClock *clock; /* borrowed */
+  XtlsHubConfig config;   /* defaults filled in */
+  const XtlsHubOps *ops;  /* borrowed */
   gpointer user_data;
-  GPtrArray *sessions;       /* owned XtlsSession*, at most one per peer full JID */
-  GPtrArray *graveyard;      /* owned: objects whose free waits until no callback runs */
-  guint depth;               /* nesting of public entry points */
+  GPtrArray *sessions;  /* owned XtlsSession*, at most one per peer full JID */
+  GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
+  guint depth;          /* nesting of public entry points */
   guint64 next_iq;
   guint64 next_message_id;
 };

@@ -17,7 +17,8 @@
 G_BEGIN_DECLS
 
 /* One trust level per session, computed in one place (pidgin-otr's model). */
-typedef enum {
+typedef enum
+{
   XTLS_STATE_NOT_PRIVATE, /* no session */
   XTLS_STATE_NEGOTIATING, /* Jingle/TLS under way; messages wait */
   XTLS_STATE_UNVERIFIED,  /* the peer's key is not verified: waiting for the user's decision,
@@ -27,13 +28,15 @@ typedef enum {
   XTLS_STATE_FAILED,      /* ended by an error; xtls_session_get_error() says why */
 } XtlsTrustState;
 
-typedef enum {
+typedef enum
+{
   XTLS_DECISION_NONE,
   XTLS_DECISION_UNKNOWN_KEY, /* answer with xtls_session_decide() */
   XTLS_DECISION_PASSWORD,    /* answer with xtls_session_supply_password() or decide(CANCEL) */
 } XtlsDecision;
 
-typedef enum {
+typedef enum
+{
   XTLS_ANSWER_VERIFIED,     /* the users compared fingerprints: pin the key */
   XTLS_ANSWER_ACCEPT_ONCE,  /* encrypt, but do not pin; the session stays "unverified" */
   XTLS_ANSWER_USE_PASSWORD, /* verify with a shared password (TLS-SRP) instead */
@@ -43,7 +46,8 @@ typedef enum {
 typedef struct _XtlsHub XtlsHub;
 typedef struct _XtlsSession XtlsSession;
 
-typedef struct {
+typedef struct
+{
   /* An outer stanza (an <iq/>, addressed with to and from) for the server connection. */
   void (*send) (XtlsHub *hub, const char *xml, gpointer user_data);
   /* The session's trust state changed. @error is set for FAILED (and for FINISHED when the
@@ -58,27 +62,28 @@ typedef struct {
                             gpointer user_data);
   /* A message handed to xtls_session_send_message() went into the tunnel (@sent TRUE), or
    * never will (@sent FALSE: the session failed or ended first; it was not sent anywhere). */
-  void (*message_status) (XtlsHub *hub, XtlsSession *session, guint64 message_id,
-                          gboolean sent, gpointer user_data);
+  void (*message_status) (XtlsHub *hub, XtlsSession *session, guint64 message_id, gboolean sent,
+                          gpointer user_data);
   /* Optional: an incoming offer from @peer. Return FALSE to decline it (user policy). */
   gboolean (*incoming) (XtlsHub *hub, XtlsSession *session, gpointer user_data);
 } XtlsHubOps;
 
-typedef struct {
-  guint block_size;             /* IBB block-size we offer; 0 = 4096 */
-  guint window;                 /* IBB window; 0 = XTLS_IBB_DEFAULT_WINDOW */
+typedef struct
+{
+  guint block_size; /* IBB block-size we offer; 0 = 4096 */
+  guint window;     /* IBB window; 0 = XTLS_IBB_DEFAULT_WINDOW */
   XtlsTlsVersionLimit tls_version;
-  gsize max_stanza_bytes;       /* inner stream; 0 = 1 MiB */
-  gint64 ack_timeout_us;        /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
-  gint64 handshake_timeout_us;  /* method chosen until private; 0 = 120 s */
-  gint64 accept_timeout_us;     /* waiting for the peer's session-accept; 0 = 300 s */
+  gsize max_stanza_bytes;      /* inner stream; 0 = 1 MiB */
+  gint64 ack_timeout_us;       /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
+  gint64 handshake_timeout_us; /* method chosen until private; 0 = 120 s */
+  gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = 300 s */
 } XtlsHubConfig;
 
 /* @own_jid is our full JID. The identity is referenced; @trust and @clock are borrowed and
  * must outlive the hub; @config may be NULL. */
 XtlsHub *xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust,
-                       const XtlsClock *clock, const XtlsHubConfig *config,
-                       const XtlsHubOps *ops, gpointer user_data);
+                       const XtlsClock *clock, const XtlsHubConfig *config, const XtlsHubOps *ops,
+                       gpointer user_data);
 /* Ends every live session politely (as xtls_session_stop), then frees. */
 void xtls_hub_free (XtlsHub *hub);
 

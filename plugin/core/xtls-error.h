@@ -10,32 +10,33 @@ GQuark xtls_error_quark (void);
 
 /* Each code maps to one protocol answer (PROTOCOL.md §3, §6) and one sentence a user can read
  * (xtls_error_describe). */
-typedef enum {
-  XTLS_ERROR_FAILED,             /* anything not listed below */
+typedef enum
+{
+  XTLS_ERROR_FAILED, /* anything not listed below */
   /* IBB (XEP-0047 §2) */
-  XTLS_ERROR_IBB_BAD_REQUEST,    /* bad base64 or a chunk larger than block-size */
-  XTLS_ERROR_IBB_UNEXPECTED,     /* repeated or out-of-order seq */
-  XTLS_ERROR_IBB_NOT_FOUND,      /* data for a sid we do not know or that has ended */
-  XTLS_ERROR_IBB_CLOSED,         /* the peer closed the bytestream before the session ended */
-  XTLS_ERROR_IBB_REJECTED,       /* the peer answered one of our IQs with an error */
+  XTLS_ERROR_IBB_BAD_REQUEST, /* bad base64 or a chunk larger than block-size */
+  XTLS_ERROR_IBB_UNEXPECTED,  /* repeated or out-of-order seq */
+  XTLS_ERROR_IBB_NOT_FOUND,   /* data for a sid we do not know or that has ended */
+  XTLS_ERROR_IBB_CLOSED,      /* the peer closed the bytestream before the session ended */
+  XTLS_ERROR_IBB_REJECTED,    /* the peer answered one of our IQs with an error */
   /* TLS (PROTOCOL.md §4) */
-  XTLS_ERROR_TLS,                /* handshake or record failure, garbage instead of TLS */
-  XTLS_ERROR_CERT_MISMATCH,      /* the certificate in the handshake differs from the announced one */
-  XTLS_ERROR_KEY_CHANGED,        /* the announced fingerprint differs from the pinned one */
-  XTLS_ERROR_BAD_PASSWORD,       /* the SRP passwords did not match */
-  XTLS_ERROR_NO_COMMON_METHOD,   /* no security method both sides can use */
+  XTLS_ERROR_TLS,              /* handshake or record failure, garbage instead of TLS */
+  XTLS_ERROR_CERT_MISMATCH,    /* the certificate in the handshake differs from the announced one */
+  XTLS_ERROR_KEY_CHANGED,      /* the announced fingerprint differs from the pinned one */
+  XTLS_ERROR_BAD_PASSWORD,     /* the SRP passwords did not match */
+  XTLS_ERROR_NO_COMMON_METHOD, /* no security method both sides can use */
   /* inner stream (PROTOCOL.md §5, RFC 6120 §4.9.3) */
   XTLS_ERROR_NOT_WELL_FORMED,
-  XTLS_ERROR_RESTRICTED_XML,     /* DTD, entity declaration or reference, PI */
-  XTLS_ERROR_POLICY_VIOLATION,   /* stanza over the size or depth limit */
+  XTLS_ERROR_RESTRICTED_XML,   /* DTD, entity declaration or reference, PI */
+  XTLS_ERROR_POLICY_VIOLATION, /* stanza over the size or depth limit */
   /* session */
-  XTLS_ERROR_TIMEOUT,            /* a deadline passed: the peer stopped answering */
-  XTLS_ERROR_PEER_GONE,          /* the peer's resource went offline */
-  XTLS_ERROR_DECLINED,           /* the peer declined or cancelled */
-  XTLS_ERROR_CANCELLED,          /* the local user cancelled */
-  XTLS_ERROR_SECURITY,           /* the peer ended the session with <security-error/> */
-  XTLS_ERROR_PROTOCOL,           /* the peer broke the protocol (bad Jingle, no <security/>) */
-  XTLS_ERROR_UNSUPPORTED,        /* the peer does not support XTLS chat */
+  XTLS_ERROR_TIMEOUT,     /* a deadline passed: the peer stopped answering */
+  XTLS_ERROR_PEER_GONE,   /* the peer's resource went offline */
+  XTLS_ERROR_DECLINED,    /* the peer declined or cancelled */
+  XTLS_ERROR_CANCELLED,   /* the local user cancelled */
+  XTLS_ERROR_SECURITY,    /* the peer ended the session with <security-error/> */
+  XTLS_ERROR_PROTOCOL,    /* the peer broke the protocol (bad Jingle, no <security/>) */
+  XTLS_ERROR_UNSUPPORTED, /* the peer does not support XTLS chat */
 } XtlsError;
 
 /* A sentence for the user (no jargon beyond "key" and "password") for @error.

@@ -39,7 +39,7 @@ static void
 init_plugin (PurplePlugin *plugin)
 {
   static const char *deps[] = { "prpl-jabber", NULL };
-  info.dependencies = g_list_append (NULL, (gpointer) deps[0]);
+  info.dependencies = g_list_append (NULL, (gpointer)deps[0]);
 }
 
 PURPLE_INIT_PLUGIN (xtls, init_plugin, info)

@@ -34,39 +34,39 @@ describe (const char *xml)
     return g_strdup ("iq error");
   switch (iq->payload)
     {
-    case XTLS_IQ_PAYLOAD_JINGLE:
-      {
-        const XtlsJingle *j = iq->jingle;
-        GString *s = g_string_new ("jingle ");
-        g_string_append (s, xtls_jingle_action_to_string (j->action));
-        if (j->methods & XTLS_METHOD_X509)
-          g_string_append (s, " [x509]");
-        if (j->methods & XTLS_METHOD_SRP)
-          g_string_append (s, " [srp]");
-        if (j->fingerprint != NULL)
-          g_string_append_printf (s, " fingerprint %.16s...", j->fingerprint);
-        if (j->action == XTLS_JINGLE_SESSION_TERMINATE)
-          g_string_append_printf (s, " <%s/>", xtls_jingle_reason_to_string (j->reason));
-        return g_string_free (s, FALSE);
-      }
-    case XTLS_IQ_PAYLOAD_IBB:
-      switch (iq->ibb.kind)
+      case XTLS_IQ_PAYLOAD_JINGLE:
         {
-        case XTLS_IBB_PACKET_OPEN:
-          return g_strdup_printf ("ibb open block-size=%u", iq->ibb.block_size);
-        case XTLS_IBB_PACKET_DATA:
-          return g_strdup_printf ("ibb data seq=%u: %zu base64 chars of TLS records (%.24s...)",
-                                  iq->ibb.seq, strlen (iq->ibb.data), iq->ibb.data);
-        case XTLS_IBB_PACKET_CLOSE:
-          return g_strdup ("ibb close");
-        case XTLS_IBB_PACKET_RESULT:
-        case XTLS_IBB_PACKET_ERROR:
-          break;
+          const XtlsJingle *j = iq->jingle;
+          GString *s = g_string_new ("jingle ");
+          g_string_append (s, xtls_jingle_action_to_string (j->action));
+          if (j->methods & XTLS_METHOD_X509)
+            g_string_append (s, " [x509]");
+          if (j->methods & XTLS_METHOD_SRP)
+            g_string_append (s, " [srp]");
+          if (j->fingerprint != NULL)
+            g_string_append_printf (s, " fingerprint %.16s...", j->fingerprint);
+          if (j->action == XTLS_JINGLE_SESSION_TERMINATE)
+            g_string_append_printf (s, " <%s/>", xtls_jingle_reason_to_string (j->reason));
+          return g_string_free (s, FALSE);
         }
-      break;
-    case XTLS_IQ_PAYLOAD_NONE:
-    case XTLS_IQ_PAYLOAD_OTHER:
-      break;
+      case XTLS_IQ_PAYLOAD_IBB:
+        switch (iq->ibb.kind)
+          {
+            case XTLS_IBB_PACKET_OPEN:
+              return g_strdup_printf ("ibb open block-size=%u", iq->ibb.block_size);
+            case XTLS_IBB_PACKET_DATA:
+              return g_strdup_printf ("ibb data seq=%u: %zu base64 chars of TLS records (%.24s...)",
+                                      iq->ibb.seq, strlen (iq->ibb.data), iq->ibb.data);
+            case XTLS_IBB_PACKET_CLOSE:
+              return g_strdup ("ibb close");
+            case XTLS_IBB_PACKET_RESULT:
+            case XTLS_IBB_PACKET_ERROR:
+              break;
+          }
+        break;
+      case XTLS_IQ_PAYLOAD_NONE:
+      case XTLS_IQ_PAYLOAD_OTHER:
+        break;
     }
   return g_strdup ("iq");
 }
@@ -94,8 +94,9 @@ report (XtlsLoopback *lb, XtlsTestPeer *peer, guint *seen_states, guint *seen_me
               xtls_trust_state_to_string (state));
       if ((state == XTLS_STATE_PRIVATE || state == XTLS_STATE_UNVERIFIED) && s != NULL
           && xtls_session_get_tls_description (s) != NULL)
-        printf (" (%s, %s)", xtls_session_get_method (s) == XTLS_METHOD_SRP ? "verified by password"
-                                                                             : "verified key",
+        printf (" (%s, %s)",
+                xtls_session_get_method (s) == XTLS_METHOD_SRP ? "verified by password"
+                                                               : "verified key",
                 xtls_session_get_tls_description (s));
       if (state == XTLS_STATE_FAILED && peer->error != NULL)
         printf (": %s", xtls_error_describe (peer->error));
@@ -103,7 +104,7 @@ report (XtlsLoopback *lb, XtlsTestPeer *peer, guint *seen_states, guint *seen_me
     }
   for (; *seen_messages < peer->received->len; (*seen_messages)++)
     printf ("  %s reads: \"%s\"\n", who (lb, peer),
-            (const char *) g_ptr_array_index (peer->received, *seen_messages));
+            (const char *)g_ptr_array_index (peer->received, *seen_messages));
 }
 
 static guint a_states, b_states, a_msgs, b_msgs;
@@ -139,10 +140,9 @@ chat (XtlsLoopback *lb, XtlsSession *alice_session, const char *line)
 int
 main (int argc, char **argv)
 {
-  GOptionEntry entries[] = {
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print the XML of every stanza", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print the XML of every stanza", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- XTLS loopback demo");
   g_autoptr (GError) error = NULL;
   XtlsLoopback *lb;

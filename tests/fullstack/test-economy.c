@@ -5,7 +5,8 @@
 
 #include "loopback.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
   gboolean srp;
   XtlsTlsVersionLimit version;

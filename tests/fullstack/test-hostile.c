@@ -9,7 +9,8 @@
 
 #define MAX_LEGS 400
 
-typedef struct {
+typedef struct
+{
   XtlsLoopback *lb;
   /* filter state */
   guint data_seen;
@@ -74,7 +75,7 @@ with_data_payload (const char *xml, const char *payload)
 
   g_assert_nonnull (start);
   g_assert_nonnull (end);
-  return g_strdup_printf ("%.*s%s%s", (int) (start + 1 - xml), xml, payload, end);
+  return g_strdup_printf ("%.*s%s%s", (int)(start + 1 - xml), xml, payload, end);
 }
 
 static XtlsWireAction
@@ -287,7 +288,7 @@ test_garbage_instead_of_tls (Fixture *f, gconstpointer data)
 {
   XtlsLoopback *lb = f->lb;
   g_autofree char *garbage
-      = g_base64_encode ((const guint8 *) "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+      = g_base64_encode ((const guint8 *)"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
   XtlsSession *s;
 
   xtls_loopback_pin_both (lb);
@@ -350,7 +351,8 @@ test_peer_stops_answering_when_private (Fixture *f, gconstpointer data)
 static void
 test_inner_hostile (Fixture *f, gconstpointer data)
 {
-  static const struct {
+  static const struct
+  {
     const char *raw;
     gint code;
     const char *stream_condition;
@@ -369,17 +371,17 @@ test_inner_hostile (Fixture *f, gconstpointer data)
       xtls_loopback_pin_both (lb);
       xtls_hub_start (lb->alice->hub, lb->bob->jid);
       xtls_loopback_run (lb, MAX_LEGS);
-      g_assert_true (xtls_session_write_inner_raw (xtls_test_peer_session (lb->alice),
-                                                   cases[i].raw, strlen (cases[i].raw)));
+      g_assert_true (xtls_session_write_inner_raw (xtls_test_peer_session (lb->alice), cases[i].raw,
+                                                   strlen (cases[i].raw)));
       xtls_loopback_run (lb, MAX_LEGS);
       bs = xtls_test_peer_session (lb->bob);
       g_assert_cmpint (xtls_session_get_state (bs), ==, XTLS_STATE_FAILED);
       /* An undefined entity may be reported as either restriction or malformation. */
       if (cases[i].code == XTLS_ERROR_RESTRICTED_XML)
-        g_assert_true (g_error_matches (xtls_session_get_error (bs), XTLS_ERROR,
-                                        XTLS_ERROR_RESTRICTED_XML)
-                       || g_error_matches (xtls_session_get_error (bs), XTLS_ERROR,
-                                           XTLS_ERROR_NOT_WELL_FORMED));
+        g_assert_true (
+            g_error_matches (xtls_session_get_error (bs), XTLS_ERROR, XTLS_ERROR_RESTRICTED_XML)
+            || g_error_matches (xtls_session_get_error (bs), XTLS_ERROR,
+                                XTLS_ERROR_NOT_WELL_FORMED));
       else
         g_assert_error (xtls_session_get_error (bs), XTLS_ERROR, cases[i].code);
       g_assert_true (xtls_loopback_wire_contains (lb, "<failed-application/>"));
@@ -515,8 +517,9 @@ test_other_jingle_passes_through (Fixture *f, gconstpointer data)
       "<iq type='set' id='ft1' from='alice@example.org/laptop' to='bob@example.net/phone'>"
       "<open xmlns='http://jabber.org/protocol/ibb' sid='filexfer' block-size='4096'/></iq>",
       -1));
-  g_assert_false (xtls_hub_receive (lb->bob->hub, "<iq type='result' id='purple123' "
-                                                   "from='alice@example.org/laptop'/>",
+  g_assert_false (xtls_hub_receive (lb->bob->hub,
+                                    "<iq type='result' id='purple123' "
+                                    "from='alice@example.org/laptop'/>",
                                     -1));
   g_assert_null (xtls_test_peer_session (lb->bob));
   g_assert_cmpuint (g_queue_get_length (&lb->in_flight), ==, 0);
@@ -528,7 +531,7 @@ main (int argc, char **argv)
   static const XtlsHubConfig tiny_blocks = { .block_size = 16 };
 
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func, config)                                                                  \
+#define ADD(path, func, config)                                                                    \
   g_test_add (path, Fixture, config, fixture_setup, func, fixture_teardown)
   ADD ("/hostile/ibb/seq-wrap-long-transfer", test_seq_wrap_long_transfer, &tiny_blocks);
   ADD ("/hostile/ibb/duplicate-seq", test_duplicate_seq, NULL);
@@ -545,7 +548,6 @@ main (int argc, char **argv)
   ADD ("/hostile/xml/outer-entity-bomb", test_outer_entity_bomb, NULL);
   ADD ("/hostile/jingle/kaa-dialect-offer", test_kaa_offer, NULL);
   ADD ("/hostile/jingle/offer-without-security", test_offer_without_security, NULL);
-  ADD ("/hostile/jingle/other-applications-pass-through", test_other_jingle_passes_through,
-       NULL);
+  ADD ("/hostile/jingle/other-applications-pass-through", test_other_jingle_passes_through, NULL);
   return g_test_run ();
 }

@@ -9,7 +9,8 @@
 
 #define MAX_LEGS 200
 
-typedef struct {
+typedef struct
+{
   XtlsLoopback *lb;
 } Fixture;
 
@@ -239,7 +240,7 @@ test_cert_differs_from_announced (Fixture *f, gconstpointer data)
                                        xtls_identity_get_fingerprint (lb->alice->identity),
                                        XTLS_VERIFIED_FINGERPRINT, 0, &error));
   lb->filter = swap_bob_fingerprint;
-  lb->filter_data = (gpointer) fake;
+  lb->filter_data = (gpointer)fake;
   alice_starts (f);
   xtls_loopback_run (lb, MAX_LEGS);
 
@@ -474,7 +475,7 @@ main (int argc, char **argv)
   static const XtlsHubConfig tls12 = { .tls_version = XTLS_TLS_VERSION_1_2 };
 
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func, config)                                                                  \
+#define ADD(path, func, config)                                                                    \
   g_test_add (path, Fixture, config, fixture_setup, func, fixture_teardown)
   ADD ("/session/x509/pinned-100-each-way", test_x509_pinned, NULL);
   ADD ("/session/x509/tls12", test_x509_tls12, &tls12);

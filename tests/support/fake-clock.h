@@ -3,7 +3,8 @@
 
 #include "clock.h"
 
-typedef struct {
+typedef struct
+{
   XtlsClock clock; /* pass &fake->clock to the engines */
   gint64 now;      /* µs */
 } XtlsFakeClock;

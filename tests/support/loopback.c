@@ -5,7 +5,8 @@
 #include "test-keys.h"
 #include "xtls-error.h"
 
-typedef struct {
+typedef struct
+{
   XtlsTestPeer *from;
   XtlsTestPeer *to;
   char *xml;
@@ -50,8 +51,8 @@ peer_send (XtlsHub *hub, const char *xml, gpointer user_data)
 }
 
 static void
-peer_state_changed (XtlsHub *hub, XtlsSession *session, XtlsTrustState state,
-                    const GError *error, gpointer user_data)
+peer_state_changed (XtlsHub *hub, XtlsSession *session, XtlsTrustState state, const GError *error,
+                    gpointer user_data)
 {
   XtlsTestPeer *peer = user_data;
 
@@ -69,8 +70,7 @@ peer_state_changed (XtlsHub *hub, XtlsSession *session, XtlsTrustState state,
 }
 
 static void
-peer_decision_needed (XtlsHub *hub, XtlsSession *session, XtlsDecision decision,
-                      gpointer user_data)
+peer_decision_needed (XtlsHub *hub, XtlsSession *session, XtlsDecision decision, gpointer user_data)
 {
   XtlsTestPeer *peer = user_data;
 
@@ -116,8 +116,8 @@ peer_new (XtlsLoopback *lb, const char *jid, const XtlsHubConfig *config)
   peer->identity = xtls_test_identity (bare);
   peer->trust = xtls_trust_store_new (NULL, &error);
   g_assert_no_error (error);
-  peer->hub = xtls_hub_new (jid, peer->identity, peer->trust, &lb->clock.clock, config,
-                            &peer_ops, peer);
+  peer->hub
+      = xtls_hub_new (jid, peer->identity, peer->trust, &lb->clock.clock, config, &peer_ops, peer);
   peer->received = g_ptr_array_new_with_free_func (g_free);
   peer->received_legs = g_array_new (FALSE, FALSE, sizeof (guint));
   peer->sent_ids = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -165,7 +165,7 @@ xtls_loopback_free (XtlsLoopback *lb)
   /* Hubs end their sessions politely on free; what they send then goes nowhere. */
   peer_free (lb->alice);
   peer_free (lb->bob);
-  g_queue_clear_full (&lb->in_flight, (GDestroyNotify) wire_item_free);
+  g_queue_clear_full (&lb->in_flight, (GDestroyNotify)wire_item_free);
   g_ptr_array_unref (lb->wire_log);
   g_free (lb);
 }
@@ -199,19 +199,19 @@ apply_answers (XtlsTestPeer *peer)
     return;
   switch (xtls_session_get_pending_decision (s))
     {
-    case XTLS_DECISION_NONE:
-      break;
-    case XTLS_DECISION_UNKNOWN_KEY:
-      xtls_session_decide (s, peer->answer);
-      if (peer->answer == XTLS_ANSWER_USE_PASSWORD && peer->auto_password != NULL)
-        xtls_session_supply_password (s, peer->auto_password);
-      break;
-    case XTLS_DECISION_PASSWORD:
-      if (peer->auto_password != NULL)
-        xtls_session_supply_password (s, peer->auto_password);
-      else
-        xtls_session_decide (s, XTLS_ANSWER_CANCEL);
-      break;
+      case XTLS_DECISION_NONE:
+        break;
+      case XTLS_DECISION_UNKNOWN_KEY:
+        xtls_session_decide (s, peer->answer);
+        if (peer->answer == XTLS_ANSWER_USE_PASSWORD && peer->auto_password != NULL)
+          xtls_session_supply_password (s, peer->auto_password);
+        break;
+      case XTLS_DECISION_PASSWORD:
+        if (peer->auto_password != NULL)
+          xtls_session_supply_password (s, peer->auto_password);
+        else
+          xtls_session_decide (s, XTLS_ANSWER_CANCEL);
+        break;
     }
 }
 
@@ -245,21 +245,21 @@ xtls_loopback_leg (XtlsLoopback *lb)
         action = lb->filter (lb, item->from, item->to, &item->xml, lb->filter_data);
       switch (action)
         {
-        case XTLS_WIRE_DELIVER:
-          deliver (lb, item);
-          delivered++;
-          break;
-        case XTLS_WIRE_DUPLICATE:
-          deliver (lb, item);
-          deliver (lb, item);
-          delivered += 2;
-          break;
-        case XTLS_WIRE_DROP:
-          break;
-        case XTLS_WIRE_HOLD:
-          item->held = TRUE;
-          g_queue_push_tail (&held, item);
-          continue;
+          case XTLS_WIRE_DELIVER:
+            deliver (lb, item);
+            delivered++;
+            break;
+          case XTLS_WIRE_DUPLICATE:
+            deliver (lb, item);
+            deliver (lb, item);
+            delivered += 2;
+            break;
+          case XTLS_WIRE_DROP:
+            break;
+          case XTLS_WIRE_HOLD:
+            item->held = TRUE;
+            g_queue_push_tail (&held, item);
+            continue;
         }
       wire_item_free (item);
     }
@@ -308,7 +308,7 @@ xtls_loopback_drop_all (XtlsLoopback *lb)
 {
   guint n = g_queue_get_length (&lb->in_flight);
 
-  g_queue_clear_full (&lb->in_flight, (GDestroyNotify) wire_item_free);
+  g_queue_clear_full (&lb->in_flight, (GDestroyNotify)wire_item_free);
   g_queue_init (&lb->in_flight);
   return n;
 }

@@ -9,53 +9,56 @@
 
 typedef struct _XtlsLoopback XtlsLoopback;
 
-typedef struct {
+typedef struct
+{
   XtlsLoopback *lb;
-  char *jid;               /* full JID */
-  XtlsIdentity *identity;  /* owned */
-  XtlsTrustStore *trust;   /* owned, in memory */
-  XtlsHub *hub;            /* owned */
+  char *jid;              /* full JID */
+  XtlsIdentity *identity; /* owned */
+  XtlsTrustStore *trust;  /* owned, in memory */
+  XtlsHub *hub;           /* owned */
 
   /* What this user saw */
-  GPtrArray *received;     /* char* message bodies, in order */
-  GArray *received_legs;   /* guint: the leg each body arrived in */
-  GArray *sent_ids;        /* guint64: messages reported sent into the tunnel */
-  GArray *unsent_ids;      /* guint64: messages reported not sent */
-  GArray *states;          /* XtlsTrustState, every change in order */
+  GPtrArray *received;   /* char* message bodies, in order */
+  GArray *received_legs; /* guint: the leg each body arrived in */
+  GArray *sent_ids;      /* guint64: messages reported sent into the tunnel */
+  GArray *unsent_ids;    /* guint64: messages reported not sent */
+  GArray *states;        /* XtlsTrustState, every change in order */
   XtlsTrustState state;
-  GError *error;           /* copy of the last reported error */
-  guint state_leg;         /* leg count when the last state change happened */
-  guint private_leg;       /* leg count when the tunnel went live (PRIVATE/UNVERIFIED after
-                            * negotiating), 0 if never */
-  XtlsDecision decision;   /* last decision asked for */
-  guint decisions;         /* how many times a decision was asked for */
-  GPtrArray *unclaimed;    /* char* stanzas the hub left to libpurple */
+  GError *error;         /* copy of the last reported error */
+  guint state_leg;       /* leg count when the last state change happened */
+  guint private_leg;     /* leg count when the tunnel went live (PRIVATE/UNVERIFIED after
+                          * negotiating), 0 if never */
+  XtlsDecision decision; /* last decision asked for */
+  guint decisions;       /* how many times a decision was asked for */
+  GPtrArray *unclaimed;  /* char* stanzas the hub left to libpurple */
 
   /* Scripted user: answered at the start of the next leg (users are not synchronous). */
   gboolean auto_answer;
   XtlsAnswer answer;
-  char *auto_password;     /* supplied when a password is asked for */
+  char *auto_password; /* supplied when a password is asked for */
 } XtlsTestPeer;
 
-typedef enum {
+typedef enum
+{
   XTLS_WIRE_DELIVER,
   XTLS_WIRE_DROP,
   XTLS_WIRE_DUPLICATE,
-  XTLS_WIRE_HOLD,          /* keep it back one more leg (reorders it behind later ones) */
+  XTLS_WIRE_HOLD, /* keep it back one more leg (reorders it behind later ones) */
 } XtlsWireAction;
 
 /* Called for each stanza about to be delivered; may rewrite *xml (g_free the old one). */
 typedef XtlsWireAction (*XtlsWireFilter) (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to,
                                           char **xml, gpointer user_data);
 
-struct _XtlsLoopback {
+struct _XtlsLoopback
+{
   XtlsFakeClock clock;
   XtlsTestPeer *alice;
   XtlsTestPeer *bob;
-  GQueue in_flight;        /* pending stanzas, in send order */
-  guint legs;              /* delivery rounds that carried at least one stanza */
-  gint64 leg_latency_us;   /* the clock advances this much per leg; default 20 ms */
-  GPtrArray *wire_log;     /* char*: every stanza that crossed the server */
+  GQueue in_flight;      /* pending stanzas, in send order */
+  guint legs;            /* delivery rounds that carried at least one stanza */
+  gint64 leg_latency_us; /* the clock advances this much per leg; default 20 ms */
+  GPtrArray *wire_log;   /* char*: every stanza that crossed the server */
   XtlsWireFilter filter;
   gpointer filter_data;
 };
