@@ -1,0 +1,219 @@
+/* Jingle payload structs and the few decisions that depend only on them (XEP-0166, the XTLS
+ * draft, PROTOCOL.md §2 and §6). No XML here: wire.c does the conversion. */
+#include "jingle.h"
+
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+XtlsJingle *
+xtls_jingle_new (XtlsJingleAction action, const char *sid)
+{
+  XtlsJingle *jingle = g_new0 (XtlsJingle, 1);
+
+  jingle->action = action;
+  jingle->dialect = XTLS_JINGLE_NS_1;
+  jingle->sid = g_strdup (sid);
+  jingle->app = XTLS_APP_NONE;
+  jingle->ibb_version = XTLS_IBB_VERSION_1;
+  jingle->fingerprint_algo = XTLS_HASH_SHA256;
+  jingle->reason = XTLS_REASON_NONE;
+  return jingle;
+}
+
+XtlsJingle *
+xtls_jingle_copy (const XtlsJingle *jingle)
+{
+  XtlsJingle *copy;
+
+  g_return_val_if_fail (jingle != NULL, NULL);
+
+  copy = g_new (XtlsJingle, 1);
+  *copy = *jingle;
+  copy->sid = g_strdup (jingle->sid);
+  copy->initiator = g_strdup (jingle->initiator);
+  copy->responder = g_strdup (jingle->responder);
+  copy->content_name = g_strdup (jingle->content_name);
+  copy->content_creator = g_strdup (jingle->content_creator);
+  copy->transport_sid = g_strdup (jingle->transport_sid);
+  copy->fingerprint = g_strdup (jingle->fingerprint);
+  copy->reason_text = g_strdup (jingle->reason_text);
+  return copy;
+}
+
+void
+xtls_jingle_free (XtlsJingle *jingle)
+{
+  if (jingle == NULL)
+    return;
+  g_free (jingle->sid);
+  g_free (jingle->initiator);
+  g_free (jingle->responder);
+  g_free (jingle->content_name);
+  g_free (jingle->content_creator);
+  g_free (jingle->transport_sid);
+  g_free (jingle->fingerprint);
+  g_free (jingle->reason_text);
+  g_free (jingle);
+}
+
+/* The action attribute values of XEP-0166 §7.2; OTHER stands for every action we do not act on. */
+const char *
+xtls_jingle_action_to_string (XtlsJingleAction action)
+{
+  switch (action)
+    {
+      case XTLS_JINGLE_SESSION_INITIATE:
+        return "session-initiate";
+      case XTLS_JINGLE_SESSION_ACCEPT:
+        return "session-accept";
+      case XTLS_JINGLE_SECURITY_INFO:
+        return "security-info";
+      case XTLS_JINGLE_SESSION_TERMINATE:
+        return "session-terminate";
+      case XTLS_JINGLE_SESSION_INFO:
+        return "session-info";
+      case XTLS_JINGLE_OTHER:
+        return "other";
+    }
+  return "invalid";
+}
+
+/* The <reason/> condition element names of XEP-0166 §7.4 (security-error: the draft §9).
+ * NONE and OTHER have no element of their own. */
+const char *
+xtls_jingle_reason_to_string (XtlsJingleReason reason)
+{
+  switch (reason)
+    {
+      case XTLS_REASON_NONE:
+        return "none";
+      case XTLS_REASON_SUCCESS:
+        return "success";
+      case XTLS_REASON_SECURITY_ERROR:
+        return "security-error";
+      case XTLS_REASON_FAILED_TRANSPORT:
+        return "failed-transport";
+      case XTLS_REASON_FAILED_APPLICATION:
+        return "failed-application";
+      case XTLS_REASON_DECLINE:
+        return "decline";
+      case XTLS_REASON_CANCEL:
+        return "cancel";
+      case XTLS_REASON_TIMEOUT:
+        return "timeout";
+      case XTLS_REASON_GONE:
+        return "gone";
+      case XTLS_REASON_CONNECTIVITY_ERROR:
+        return "connectivity-error";
+      case XTLS_REASON_GENERAL_ERROR:
+        return "general-error";
+      case XTLS_REASON_UNSUPPORTED_APPLICATIONS:
+        return "unsupported-applications";
+      case XTLS_REASON_UNSUPPORTED_TRANSPORTS:
+        return "unsupported-transports";
+      case XTLS_REASON_INCOMPATIBLE_PARAMETERS:
+        return "incompatible-parameters";
+      case XTLS_REASON_BUSY:
+        return "busy";
+      case XTLS_REASON_OTHER:
+        return "other";
+    }
+  return "invalid";
+}
+
+XtlsJingleReason
+xtls_jingle_check_offer (const XtlsJingle *initiate)
+{
+  g_return_val_if_fail (initiate != NULL, XTLS_REASON_GENERAL_ERROR);
+
+  /* The application is judged first: an offer for RTP or file transfer is not ours at all and
+   * the caller hands it back to libpurple rather than answering it (PROTOCOL.md §3). */
+  if (!initiate->has_content)
+    return XTLS_REASON_UNSUPPORTED_APPLICATIONS;
+  switch (initiate->app)
+    {
+      case XTLS_APP_XMLSTREAM:
+      case XTLS_APP_XMLSTREAM_TMP:
+        break;
+      case XTLS_APP_NONE:
+        return XTLS_REASON_UNSUPPORTED_APPLICATIONS;
+    }
+
+  /* XEP-0261 §2: the transport sid names the bytestream; without it no IBB packet could be
+   * routed to this session, which is the same as having no usable transport. */
+  if (!initiate->has_transport || initiate->transport_sid == NULL
+      || initiate->transport_sid[0] == '\0')
+    return XTLS_REASON_UNSUPPORTED_TRANSPORTS;
+
+  /* An unencrypted xmlstream is never accepted (PROTOCOL.md §2), and a <security/> that offers
+   * no method we know leaves nothing to negotiate (the draft §6: x509 and srp are the only
+   * methods, both mandatory to implement, §11.1). */
+  if (!initiate->has_security)
+    return XTLS_REASON_SECURITY_ERROR;
+  if ((initiate->methods & (XTLS_METHOD_X509 | XTLS_METHOD_SRP)) == 0)
+    return XTLS_REASON_SECURITY_ERROR;
+
+  return XTLS_REASON_NONE;
+}
+
+XtlsMethod
+xtls_jingle_choose_method (guint our_methods, guint peer_methods, gboolean peer_key_trusted,
+                           gboolean have_password)
+{
+  guint common = our_methods & peer_methods;
+
+  /* The draft §6: a responder offers x509 back only if it can verify our certificate, so x509
+   * in its methods plus our own trust in its key means both handshake checks will pass. */
+  if ((common & XTLS_METHOD_X509) != 0 && peer_key_trusted)
+    return XTLS_METHOD_X509;
+  /* The draft §8: otherwise a shared password bootstraps trust; certificates get exchanged
+   * inside the SRP session. */
+  if ((common & XTLS_METHOD_SRP) != 0 && have_password)
+    return XTLS_METHOD_SRP;
+  return 0;
+}
+
+gboolean
+xtls_jingle_tie_break_we_win (const char *our_sid, const char *their_sid)
+{
+  g_return_val_if_fail (our_sid != NULL, FALSE);
+  g_return_val_if_fail (their_sid != NULL, FALSE);
+
+  /* PROTOCOL.md §6: both sides evaluate the same byte comparison, so exactly one session
+   * survives. Equal sids cannot be ordered: both sides lose and nobody is left half-open. */
+  return strcmp (our_sid, their_sid) < 0;
+}
+
+char *
+xtls_jingle_make_sid (void)
+{
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const guint n_symbols = sizeof alphabet - 1;
+  /* Largest multiple of 36 below 256: bytes at or above it are redrawn so that every symbol
+   * is equally likely. */
+  const guint limit = 256 - 256 % n_symbols;
+  char *sid = g_malloc (17);
+  guint filled = 0;
+
+  /* Sids are unguessable so that a third party cannot inject IQs into a session by guessing
+   * its sid (XEP-0166 §14, XEP-0047 §5). */
+  while (filled < 16)
+    {
+      guint8 bytes[32];
+
+      if (gnutls_rnd (GNUTLS_RND_NONCE, bytes, sizeof bytes) != 0)
+        {
+          for (gsize i = 0; i < sizeof bytes; i++)
+            bytes[i] = (guint8)g_random_int_range (0, 256);
+        }
+      for (gsize i = 0; i < sizeof bytes && filled < 16; i++)
+        {
+          if (bytes[i] < limit)
+            sid[filled++] = alphabet[bytes[i] % n_symbols];
+        }
+    }
+  sid[16] = '\0';
+  return sid;
+}

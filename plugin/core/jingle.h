@@ -89,7 +89,9 @@ const char *xtls_jingle_reason_to_string (XtlsJingleReason reason);
  * XTLS_REASON_NONE when acceptable, else the reason to terminate with:
  * UNSUPPORTED_APPLICATIONS (not an xmlstream: the caller should let it pass to libpurple
  * instead), UNSUPPORTED_TRANSPORTS (no IBB), SECURITY_ERROR (no <security/>: an unencrypted
- * xmlstream is never accepted, PROTOCOL.md §2). */
+ * xmlstream is never accepted, PROTOCOL.md §2). Checked in that order. An IBB transport
+ * without a sid counts as no transport; a <security/> offering neither x509 nor srp counts as
+ * a security error. */
 XtlsJingleReason xtls_jingle_check_offer (const XtlsJingle *initiate);
 
 /* Method choice (PROTOCOL.md §2): x509 when both offered it and @peer_key_trusted (pinned
@@ -99,7 +101,7 @@ XtlsMethod xtls_jingle_choose_method (guint our_methods, guint peer_methods,
                                       gboolean peer_key_trusted, gboolean have_password);
 
 /* Tie-break (PROTOCOL.md §6): TRUE if the session with @our_sid survives against @their_sid
- * (the lower sid, compared as byte strings, wins). */
+ * (the lower sid, compared as byte strings, wins). Equal sids: FALSE on both sides. */
 gboolean xtls_jingle_tie_break_we_win (const char *our_sid, const char *their_sid);
 
 /* A random sid of 16 lowercase alphanumerics. Transfer full. */

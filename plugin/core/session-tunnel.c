@@ -74,6 +74,7 @@ guint64
 xtls_session_send_message (XtlsSession *s, const char *body)
 {
   Outgoing *o;
+  guint64 id;
 
   g_return_val_if_fail (s != NULL, 0);
   g_return_val_if_fail (body != NULL, 0);
@@ -82,12 +83,12 @@ xtls_session_send_message (XtlsSession *s, const char *body)
     return 0;
   xtls_hub_enter (s->hub);
   o = g_new0 (Outgoing, 1);
-  o->id = ++s->hub->next_message_id;
+  o->id = id = ++s->hub->next_message_id;
   o->body = g_strdup (body);
   g_queue_push_tail (&s->outbox, o);
-  flush_outbox (s);
+  flush_outbox (s); /* may report and free @o at once */
   xtls_hub_leave (s->hub);
-  return o->id;
+  return id;
 }
 
 void

@@ -69,7 +69,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (XtlsIq, xtls_iq_free)
 
 /* Parses one <iq/> (text of a single element, attributes in any order, any prefix-free
  * namespace form). Rejects DTDs and entities. Returns NULL with XTLS_ERROR_PROTOCOL for text
- * that is not an iq. An iq with an unknown payload parses as PAYLOAD_OTHER. */
+ * that is not an iq. An iq with an unknown payload parses as PAYLOAD_OTHER.
+ *
+ * Rules beyond the above:
+ * - type and id are required (RFC 6120 §8.1.3, §8.2.3); a missing one is an error.
+ * - A <jingle/> or IBB <open/>/<data/>/<close/> without a sid cannot belong to a session of
+ *   ours: it parses as PAYLOAD_OTHER, so it passes through to libpurple.
+ * - block-size (transport and <open/>) outside 1..65535 or not a plain decimal number reads
+ *   as 0 = absent = the default; the rest of the payload is still parsed.
+ * - seq is a plain decimal 0..65535 (leading zeros allowed); otherwise has_seq is FALSE.
+ * - RESULT and ERROR always set ibb.kind (RESULT/ERROR), ibb.iq_id and, for ERROR,
+ *   ibb.condition, whatever the payload; an echoed IBB child counts as PAYLOAD_NONE, an echoed
+ *   <jingle/> as PAYLOAD_JINGLE. An error without a known condition has condition OTHER.
+ * - An unparsable fingerprint leaves jingle->fingerprint NULL; unknown methods are ignored;
+ *   several <content/>s: the xmlstream one, else the first. */
 XtlsIq *xtls_wire_parse_iq (const char *xml, gssize len, GError **error);
 
 /* Serializes. The caller sets type, id, to (from is optional: the server stamps it) and one
@@ -78,6 +91,11 @@ char *xtls_wire_build_iq (const XtlsIq *iq);
 
 /* Helpers that fill a stack XtlsIq for the common answers; strings are borrowed. */
 char *xtls_wire_build_result (const char *id, const char *to);
+/* An IQ-set carrying @jingle, in the namespace of jingle->dialect. Transfer full. */
+char *xtls_wire_build_jingle (const XtlsJingle *jingle, const char *id, const char *to);
+/* Whatever the IBB engine hands to XtlsIbbOps.send: OPEN/DATA/CLOSE as IQ-set with id
+ * pkt->iq_id, RESULT as a result, ERROR as an error with pkt->condition. Transfer full. */
+char *xtls_wire_build_ibb (const XtlsIbbPacket *pkt, const char *to);
 /* An error reply; a Jingle condition is written in the errors namespace matching @dialect
  * (errors:1 for JINGLE_1, errors:0 otherwise). */
 char *xtls_wire_build_error (const char *id, const char *to, XtlsStanzaCondition condition,

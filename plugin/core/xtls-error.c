@@ -1,6 +1,8 @@
 #include "xtls-error.h"
 
-G_DEFINE_QUARK (xtls - error - quark, xtls_error)
+/* clang-format off */
+G_DEFINE_QUARK (xtls-error-quark, xtls_error)
+/* clang-format on */
 
 const char *
 xtls_error_describe (const GError *error)
