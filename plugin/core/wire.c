@@ -1,7 +1,7 @@
 /* Outer IQs as text <-> structs (XEP-0166, XEP-0047, XEP-0261, the XTLS draft; PROTOCOL.md §1,
  * §2, §3, §7). Parsing is a libxml2 tree read with every network and DTD feature off; building
  * is a string writer, because the output is a handful of fixed shapes. */
-#include "wire.h"
+#include "wire-private.h"
 
 #include <string.h>
 
@@ -10,21 +10,6 @@
 #include <libxml/tree.h>
 
 #include "xtls-error.h"
-
-#define NS_CLIENT "jabber:client"
-#define NS_SERVER "jabber:server"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_JINGLE_1 "urn:xmpp:jingle:1"
-#define NS_JINGLE_0 "urn:xmpp:jingle:0"
-#define NS_JINGLE_TMP "urn:xmpp:tmp:jingle"
-#define NS_JINGLE_ERRORS_1 "urn:xmpp:jingle:errors:1"
-#define NS_JINGLE_ERRORS_0 "urn:xmpp:jingle:errors:0"
-#define NS_XMLSTREAM "urn:xmpp:jingle:apps:xmlstream:0"
-#define NS_XMLSTREAM_TMP "urn:xmpp:tmp:jingle:apps:xmlstream"
-#define NS_IBB_TRANSPORT_1 "urn:xmpp:jingle:transports:ibb:1"
-#define NS_IBB_TRANSPORT_0 "urn:xmpp:jingle:transports:ibb:0"
-#define NS_XTLS "urn:xmpp:jingle:security:xtls:0"
-#define NS_IBB "http://jabber.org/protocol/ibb"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
 
@@ -48,12 +33,7 @@ xtls_iq_free (XtlsIq *iq)
  * to the IBB engine. NONE has no element; OTHER goes out as undefined-condition. Types follow
  * RFC 6120; IBB failures are final (we close the bytestream after them, XEP-0047 §2.2), so
  * unexpected-request and item-not-found are cancel. */
-static const struct
-{
-  const char *name;
-  const char *type;
-  XtlsIbbCondition ibb;
-} stanza_conditions[] = {
+const XtlsWireStanzaCondition xtls_wire_stanza_conditions[] = {
   [XTLS_STANZA_ERROR_NONE] = { NULL, "cancel", XTLS_IBB_COND_NONE },
   [XTLS_STANZA_ERROR_BAD_REQUEST] = { "bad-request", "modify", XTLS_IBB_COND_BAD_REQUEST },
   [XTLS_STANZA_ERROR_UNEXPECTED_REQUEST]
@@ -71,16 +51,11 @@ static const struct
   = { "resource-constraint", "wait", XTLS_IBB_COND_RESOURCE_CONSTRAINT },
   [XTLS_STANZA_ERROR_OTHER] = { "undefined-condition", "cancel", XTLS_IBB_COND_OTHER },
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (stanza_conditions) == XTLS_STANZA_ERROR_OTHER + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (xtls_wire_stanza_conditions) == XTLS_STANZA_ERROR_OTHER + 1);
 
 /* XEP-0166 §10 Jingle conditions, with the stanza condition and type the XEP pairs them with
  * (security-required has no pairing there; not-acceptable says what it means). */
-static const struct
-{
-  const char *name;
-  XtlsStanzaCondition stanza;
-  const char *type;
-} jingle_conditions[] = {
+const XtlsWireJingleCondition xtls_wire_jingle_conditions[] = {
   [XTLS_JINGLE_ERROR_NONE] = { NULL, XTLS_STANZA_ERROR_OTHER, NULL },
   [XTLS_JINGLE_ERROR_TIE_BREAK] = { "tie-break", XTLS_STANZA_ERROR_CONFLICT, "cancel" },
   [XTLS_JINGLE_ERROR_UNKNOWN_SESSION]
@@ -92,33 +67,23 @@ static const struct
   [XTLS_JINGLE_ERROR_SECURITY_REQUIRED]
   = { "security-required", XTLS_STANZA_ERROR_NOT_ACCEPTABLE, "cancel" },
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (jingle_conditions) == XTLS_JINGLE_ERROR_SECURITY_REQUIRED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (xtls_wire_jingle_conditions)
+                 == XTLS_JINGLE_ERROR_SECURITY_REQUIRED + 1);
 
-static const char *const jingle_namespaces[] = {
+const char *const xtls_wire_jingle_namespaces[] = {
   [XTLS_JINGLE_NS_1] = NS_JINGLE_1,
   [XTLS_JINGLE_NS_0] = NS_JINGLE_0,
   [XTLS_JINGLE_NS_TMP] = NS_JINGLE_TMP,
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (jingle_namespaces) == XTLS_JINGLE_NS_TMP + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (xtls_wire_jingle_namespaces) == XTLS_JINGLE_NS_TMP + 1);
 
-static const char *const iq_types[] = {
+const char *const xtls_wire_iq_types[] = {
   [XTLS_IQ_GET] = "get",
   [XTLS_IQ_SET] = "set",
   [XTLS_IQ_RESULT] = "result",
   [XTLS_IQ_ERROR] = "error",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (iq_types) == XTLS_IQ_ERROR + 1);
-
-static XtlsStanzaCondition
-stanza_condition_from_ibb (XtlsIbbCondition condition)
-{
-  for (gsize k = XTLS_STANZA_ERROR_BAD_REQUEST; k < XTLS_STANZA_ERROR_OTHER; k++)
-    {
-      if (stanza_conditions[k].ibb == condition)
-        return (XtlsStanzaCondition)k;
-    }
-  return XTLS_STANZA_ERROR_OTHER;
-}
+G_STATIC_ASSERT (G_N_ELEMENTS (xtls_wire_iq_types) == XTLS_IQ_ERROR + 1);
 
 /* ---- reading the document ----------------------------------------------------------------- */
 
@@ -292,9 +257,9 @@ parse_block_size (const xmlNode *node)
 static gboolean
 jingle_dialect_from_ns (const char *ns, XtlsJingleDialect *dialect)
 {
-  for (gsize i = 0; ns != NULL && i < G_N_ELEMENTS (jingle_namespaces); i++)
+  for (gsize i = 0; ns != NULL && i < G_N_ELEMENTS (xtls_wire_jingle_namespaces); i++)
     {
-      if (strcmp (ns, jingle_namespaces[i]) == 0)
+      if (strcmp (ns, xtls_wire_jingle_namespaces[i]) == 0)
         {
           *dialect = (XtlsJingleDialect)i;
           return TRUE;
@@ -545,7 +510,7 @@ parse_error (XtlsIq *iq, const xmlNode *error)
           iq->condition = XTLS_STANZA_ERROR_OTHER;
           for (int k = XTLS_STANZA_ERROR_BAD_REQUEST; k < XTLS_STANZA_ERROR_OTHER; k++)
             {
-              if (strcmp ((const char *)c->name, stanza_conditions[k].name) == 0)
+              if (strcmp ((const char *)c->name, xtls_wire_stanza_conditions[k].name) == 0)
                 iq->condition = (XtlsStanzaCondition)k;
             }
         }
@@ -555,7 +520,7 @@ parse_error (XtlsIq *iq, const xmlNode *error)
         {
           for (int k = XTLS_JINGLE_ERROR_TIE_BREAK; k <= XTLS_JINGLE_ERROR_SECURITY_REQUIRED; k++)
             {
-              if (strcmp ((const char *)c->name, jingle_conditions[k].name) == 0)
+              if (strcmp ((const char *)c->name, xtls_wire_jingle_conditions[k].name) == 0)
                 iq->jingle_condition = (XtlsJingleErrorCondition)k;
             }
         }
@@ -565,9 +530,9 @@ parse_error (XtlsIq *iq, const xmlNode *error)
 static gboolean
 parse_iq_type (const char *text, XtlsIqType *type)
 {
-  for (gsize i = 0; text != NULL && i < G_N_ELEMENTS (iq_types); i++)
+  for (gsize i = 0; text != NULL && i < G_N_ELEMENTS (xtls_wire_iq_types); i++)
     {
-      if (strcmp (text, iq_types[i]) == 0)
+      if (strcmp (text, xtls_wire_iq_types[i]) == 0)
         {
           *type = (XtlsIqType)i;
           return TRUE;
@@ -647,7 +612,7 @@ fill_iq (XtlsIq *iq, const xmlNode *root, GError **error)
       iq->ibb.iq_id = iq->id;
       if (iq->type == XTLS_IQ_ERROR && iq->condition == XTLS_STANZA_ERROR_NONE)
         iq->condition = XTLS_STANZA_ERROR_OTHER;
-      iq->ibb.condition = stanza_conditions[iq->condition].ibb;
+      iq->ibb.condition = xtls_wire_stanza_conditions[iq->condition].ibb;
     }
   parse_payload (iq, payload);
   return TRUE;
@@ -677,294 +642,4 @@ xtls_wire_parse_iq (const char *xml, gssize len, GError **error)
   if (!fill_iq (iq, root, error))
     g_clear_pointer (&iq, xtls_iq_free);
   return iq;
-}
-
-/* ---- building ----------------------------------------------------------------------------- */
-
-/* Escapes for both attribute values (single-quoted) and text. Whitespace controls become
- * character references so attribute normalisation cannot alter them; other C0 controls are
- * not allowed in XML 1.0 at all and are dropped. */
-static void
-append_escaped (GString *out, const char *text)
-{
-  static const char specials[] = "&<>'\"\t\n\r";
-  static const char *const entities[]
-      = { "&amp;", "&lt;", "&gt;", "&apos;", "&quot;", "&#9;", "&#10;", "&#13;" };
-  g_autofree char *valid = NULL;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    text = valid = g_utf8_make_valid (text, -1);
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      const char *special = strchr (specials, *p);
-
-      if (special != NULL)
-        g_string_append (out, entities[special - specials]);
-      else if ((guchar)*p >= 0x20)
-        g_string_append_c (out, *p);
-    }
-}
-
-static void
-append_attr (GString *out, const char *name, const char *value)
-{
-  if (value == NULL)
-    return;
-  g_string_append_printf (out, " %s='", name);
-  append_escaped (out, value);
-  g_string_append_c (out, '\'');
-}
-
-static void
-append_security (GString *out, const XtlsJingle *jingle)
-{
-  g_string_append (out, "<security xmlns='" NS_XTLS "'");
-  if (jingle->fingerprint == NULL && jingle->methods == 0)
-    {
-      g_string_append (out, "/>");
-      return;
-    }
-  g_string_append_c (out, '>');
-  if (jingle->fingerprint != NULL)
-    {
-      g_autofree char *hex = g_ascii_strdown (jingle->fingerprint, -1);
-
-      /* SHA-1 is never ours to send (fingerprint.h); label it honestly if a caller does. */
-      append_attr (g_string_append (out, "<fingerprint"), "algo",
-                   jingle->fingerprint_algo == XTLS_HASH_SHA1 ? "sha-1" : "sha-256");
-      g_string_append_c (out, '>');
-      append_escaped (out, hex);
-      g_string_append (out, "</fingerprint>");
-    }
-  if (jingle->methods & XTLS_METHOD_X509)
-    g_string_append (out, "<method name='x509'/>");
-  if (jingle->methods & XTLS_METHOD_SRP)
-    g_string_append (out, "<method name='srp'/>");
-  g_string_append (out, "</security>");
-}
-
-static void
-append_content (GString *out, const XtlsJingle *jingle)
-{
-  g_string_append (out, "<content");
-  append_attr (out, "creator", jingle->content_creator ? jingle->content_creator : "initiator");
-  append_attr (out, "name", jingle->content_name ? jingle->content_name : "xmlstream");
-  g_string_append_c (out, '>');
-  /* PROTOCOL.md §1: a kaa peer (tmp Jingle) only knows the tmp application namespace. */
-  if (jingle->app != XTLS_APP_NONE)
-    g_string_append (out, jingle->dialect == XTLS_JINGLE_NS_TMP
-                              ? "<description xmlns='" NS_XMLSTREAM_TMP "'/>"
-                              : "<description xmlns='" NS_XMLSTREAM "'/>");
-  if (jingle->has_transport)
-    {
-      g_autofree char *block = NULL;
-
-      g_string_append (out, jingle->ibb_version == XTLS_IBB_VERSION_0
-                                ? "<transport xmlns='" NS_IBB_TRANSPORT_0 "'"
-                                : "<transport xmlns='" NS_IBB_TRANSPORT_1 "'");
-      if (jingle->block_size > 0)
-        block = g_strdup_printf ("%u", jingle->block_size);
-      append_attr (out, "block-size", block);
-      append_attr (out, "sid", jingle->transport_sid);
-      g_string_append (out, "/>");
-    }
-  if (jingle->has_security)
-    append_security (out, jingle);
-  g_string_append (out, "</content>");
-}
-
-static void
-append_jingle (GString *out, const XtlsJingle *jingle)
-{
-  XtlsJingleReason reason = jingle->reason;
-
-  g_string_append_printf (out, "<jingle xmlns='%s'", jingle_namespaces[jingle->dialect]);
-  append_attr (out, "action", xtls_jingle_action_to_string (jingle->action));
-  append_attr (out, "initiator", jingle->initiator);
-  append_attr (out, "responder", jingle->responder);
-  append_attr (out, "sid", jingle->sid);
-  if (!jingle->has_content && reason == XTLS_REASON_NONE)
-    {
-      g_string_append (out, "/>");
-      return;
-    }
-  g_string_append_c (out, '>');
-  if (jingle->has_content)
-    append_content (out, jingle);
-  if (reason != XTLS_REASON_NONE)
-    {
-      /* XEP-0166 §7.4 has no element for "other": general-error is the catch-all. */
-      if (reason == XTLS_REASON_OTHER)
-        reason = XTLS_REASON_GENERAL_ERROR;
-      g_string_append_printf (out, "<reason><%s/>", xtls_jingle_reason_to_string (reason));
-      if (jingle->reason_text != NULL)
-        {
-          g_string_append (out, "<text>");
-          append_escaped (out, jingle->reason_text);
-          g_string_append (out, "</text>");
-        }
-      g_string_append (out, "</reason>");
-    }
-  g_string_append (out, "</jingle>");
-}
-
-static void
-append_error (GString *out, XtlsStanzaCondition condition,
-              XtlsJingleErrorCondition jingle_condition, XtlsJingleDialect dialect)
-{
-  const char *type;
-
-  /* A caller that names only the Jingle condition gets the stanza condition XEP-0166 §10
-   * pairs with it; the Jingle condition decides the type when there is one. */
-  if (condition == XTLS_STANZA_ERROR_NONE)
-    condition = jingle_conditions[jingle_condition].stanza;
-  type = jingle_conditions[jingle_condition].type;
-  if (type == NULL)
-    type = stanza_conditions[condition].type;
-  g_string_append_printf (out, "<error type='%s'><%s xmlns='" NS_STANZAS "'/>", type,
-                          stanza_conditions[condition].name);
-  if (jingle_condition != XTLS_JINGLE_ERROR_NONE)
-    g_string_append_printf (out, "<%s xmlns='%s'/>", jingle_conditions[jingle_condition].name,
-                            dialect == XTLS_JINGLE_NS_1 ? NS_JINGLE_ERRORS_1 : NS_JINGLE_ERRORS_0);
-  g_string_append (out, "</error>");
-}
-
-/* XEP-0047 §2.1, §3, §4. Returns FALSE for a packet kind that is not a request. */
-static gboolean
-append_ibb (GString *out, const XtlsIbbPacket *pkt)
-{
-  switch (pkt->kind)
-    {
-      case XTLS_IBB_PACKET_OPEN:
-        g_string_append (out, "<open xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
-        g_string_append_printf (out, " block-size='%u' stanza='iq'/>",
-                                pkt->block_size > 0 ? pkt->block_size
-                                                    : XTLS_IBB_DEFAULT_BLOCK_SIZE);
-        return TRUE;
-      case XTLS_IBB_PACKET_DATA:
-        if (pkt->seq > 65535)
-          return FALSE;
-        g_string_append (out, "<data xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
-        g_string_append_printf (out, " seq='%u'>", pkt->seq);
-        append_escaped (out, pkt->data != NULL ? pkt->data : "");
-        g_string_append (out, "</data>");
-        return TRUE;
-      case XTLS_IBB_PACKET_CLOSE:
-        g_string_append (out, "<close xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
-        g_string_append (out, "/>");
-        return TRUE;
-      case XTLS_IBB_PACKET_RESULT:
-      case XTLS_IBB_PACKET_ERROR:
-        return FALSE;
-    }
-  return FALSE;
-}
-
-char *
-xtls_wire_build_iq (const XtlsIq *iq)
-{
-  g_autoptr (GString) out = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (iq != NULL, NULL);
-  g_return_val_if_fail (iq->id != NULL, NULL);
-
-  out = g_string_sized_new (256);
-  g_string_append_printf (out, "<iq type='%s'", iq_types[iq->type]);
-  append_attr (out, "id", iq->id);
-  append_attr (out, "to", iq->to);
-  append_attr (out, "from", iq->from);
-
-  switch (iq->type)
-    {
-      case XTLS_IQ_RESULT:
-        g_string_append (out, "/>");
-        return g_string_free (g_steal_pointer (&out), FALSE);
-      case XTLS_IQ_ERROR:
-        g_string_append_c (out, '>');
-        append_error (out, iq->condition, iq->jingle_condition,
-                      iq->jingle != NULL ? iq->jingle->dialect : XTLS_JINGLE_NS_1);
-        ok = TRUE;
-        break;
-      case XTLS_IQ_GET:
-      case XTLS_IQ_SET:
-        g_string_append_c (out, '>');
-        if (iq->payload == XTLS_IQ_PAYLOAD_JINGLE && iq->jingle != NULL && iq->jingle->sid != NULL)
-          {
-            append_jingle (out, iq->jingle);
-            ok = TRUE;
-          }
-        else if (iq->payload == XTLS_IQ_PAYLOAD_IBB && iq->ibb.sid != NULL)
-          ok = append_ibb (out, &iq->ibb);
-        break;
-    }
-  g_return_val_if_fail (ok, NULL);
-  g_string_append (out, "</iq>");
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-char *
-xtls_wire_build_result (const char *id, const char *to)
-{
-  XtlsIq iq = { .type = XTLS_IQ_RESULT, .id = (char *)id, .to = (char *)to };
-
-  return xtls_wire_build_iq (&iq);
-}
-
-char *
-xtls_wire_build_error (const char *id, const char *to, XtlsStanzaCondition condition,
-                       XtlsJingleErrorCondition jingle_condition, XtlsJingleDialect dialect)
-{
-  g_autoptr (GString) out = NULL;
-
-  g_return_val_if_fail (id != NULL, NULL);
-
-  out = g_string_new ("<iq type='error'");
-  append_attr (out, "id", id);
-  append_attr (out, "to", to);
-  g_string_append_c (out, '>');
-  append_error (out, condition, jingle_condition, dialect);
-  g_string_append (out, "</iq>");
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-char *
-xtls_wire_build_jingle (const XtlsJingle *jingle, const char *id, const char *to)
-{
-  XtlsIq iq = { .type = XTLS_IQ_SET,
-                .id = (char *)id,
-                .to = (char *)to,
-                .payload = XTLS_IQ_PAYLOAD_JINGLE,
-                .jingle = (XtlsJingle *)jingle };
-
-  return xtls_wire_build_iq (&iq);
-}
-
-char *
-xtls_wire_build_ibb (const XtlsIbbPacket *pkt, const char *to)
-{
-  XtlsIq iq = { .type = XTLS_IQ_SET };
-
-  g_return_val_if_fail (pkt != NULL, NULL);
-
-  iq.id = (char *)pkt->iq_id;
-  iq.to = (char *)to;
-  switch (pkt->kind)
-    {
-      case XTLS_IBB_PACKET_RESULT:
-        return xtls_wire_build_result (pkt->iq_id, to);
-      case XTLS_IBB_PACKET_ERROR:
-        return xtls_wire_build_error (pkt->iq_id, to, stanza_condition_from_ibb (pkt->condition),
-                                      XTLS_JINGLE_ERROR_NONE, XTLS_JINGLE_NS_1);
-      case XTLS_IBB_PACKET_OPEN:
-      case XTLS_IBB_PACKET_DATA:
-      case XTLS_IBB_PACKET_CLOSE:
-        break;
-    }
-  iq.payload = XTLS_IQ_PAYLOAD_IBB;
-  iq.ibb = *pkt;
-  return xtls_wire_build_iq (&iq);
 }
