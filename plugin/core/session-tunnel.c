@@ -540,7 +540,10 @@ gboolean
 xtls_session_start_tls (XtlsSession *s)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *initiator_bare = xtls_bare_jid (s->initiator_jid);
+  g_autofree char *bare = xtls_bare_jid (s->initiator_jid);
+  /* Both sides derive the SRP username the same way: node and domain are case-insensitive
+   * (RFC 7622 §3.2-3.3), GnuTLS compares bytes. */
+  g_autofree char *initiator_bare = g_ascii_strdown (bare, -1);
   XtlsTlsConfig config = {
     .role = s->initiator ? XTLS_TLS_ROLE_CLIENT : XTLS_TLS_ROLE_SERVER,
     .method = s->method,
