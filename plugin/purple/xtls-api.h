@@ -1,0 +1,83 @@
+/* pidgin-xtls: the API for user interfaces and other plugins.
+ *
+ * The plugin's id is XTLS_PLUGIN_ID. Find it with purple_plugins_find_with_id(), then use
+ * the signals and IPC calls below on that PurplePlugin. Everything here is UI-independent:
+ * the /xtls commands and the Pidgin UI are consumers of this API, and so can a bot be.
+ *
+ * Peers are full JIDs ("bob@example.net/phone") where a session is meant, bare JIDs where a
+ * known key is meant. Strings passed in are copied; strings returned are owned by the caller
+ * unless stated otherwise. No call here blocks. */
+#pragma once
+
+#define XTLS_PLUGIN_ID "core-xtls"
+
+/* XtlsTrustState values (the same numbers as the core's enum). */
+enum {
+  XTLS_API_STATE_NOT_PRIVATE = 0,
+  XTLS_API_STATE_NEGOTIATING = 1,
+  XTLS_API_STATE_UNVERIFIED = 2,
+  XTLS_API_STATE_PRIVATE = 3,
+  XTLS_API_STATE_FINISHED = 4,
+  XTLS_API_STATE_FAILED = 5,
+};
+
+/* What a "xtls-decision-needed" signal asks for. */
+enum {
+  XTLS_API_DECISION_UNKNOWN_KEY = 1, /* answer with "decide" */
+  XTLS_API_DECISION_PASSWORD = 2,    /* answer with "supply-password" (or "decide" CANCEL) */
+};
+
+/* Answers for "decide". */
+enum {
+  XTLS_API_ANSWER_VERIFIED = 0,
+  XTLS_API_ANSWER_ACCEPT_ONCE = 1,
+  XTLS_API_ANSWER_USE_PASSWORD = 2,
+  XTLS_API_ANSWER_CANCEL = 3,
+};
+
+/* Per-buddy policy, stored on the buddy-list node as the int setting "xtls-policy". */
+enum {
+  XTLS_API_POLICY_DEFAULT = 0,  /* follow the preference /plugins/core/xtls/policy */
+  XTLS_API_POLICY_NEVER = 1,
+  XTLS_API_POLICY_OPPORTUNISTIC = 2, /* start when the peer supports it */
+  XTLS_API_POLICY_REQUIRE = 3,  /* never send plaintext; refuse if it cannot be private */
+};
+
+/* ---- Signals (purple_signal_connect on the plugin) ----------------------------------------
+ *
+ * "xtls-state-changed"
+ *   void (PurpleAccount *account, const char *peer, int state, const char *reason)
+ *   A session's trust level changed. @reason is a sentence for the user, or NULL.
+ *
+ * "xtls-decision-needed"
+ *   void (PurpleAccount *account, const char *peer, int decision)
+ *   The session waits for the user. The plugin also asks through purple_request_*, so a UI
+ *   that does nothing special still gets a dialog; a UI may answer through IPC instead.
+ *
+ * "xtls-message-status"
+ *   void (PurpleAccount *account, const char *peer, const char *text, gboolean sent)
+ *   A message the user typed for an encrypted conversation went into the tunnel (@sent TRUE)
+ *   or was not sent at all (FALSE: the session could not be made private).
+ */
+
+/* ---- IPC (purple_plugin_ipc_call on the plugin) -------------------------------------------
+ *
+ * "start"            gboolean (PurpleAccount *account, const char *peer)
+ *     Starts (or returns the running) private session with @peer; @peer may be a bare JID, then
+ *     the highest-priority resource that supports XTLS is chosen. FALSE if none does.
+ * "stop"             void (PurpleAccount *account, const char *peer)
+ * "get-state"        int (PurpleAccount *account, const char *peer)
+ * "get-peer-resource" char * (PurpleAccount *account, const char *bare_jid)
+ *     The full JID of the session with that contact, or NULL.
+ * "decide"           void (PurpleAccount *account, const char *peer, int answer)
+ * "supply-password"  void (PurpleAccount *account, const char *peer, const char *password)
+ * "get-fingerprint"  char * (PurpleAccount *account)
+ *     This account's own SHA-256 fingerprint (hex), creating the key on first use.
+ * "get-peer-fingerprint" char * (PurpleAccount *account, const char *peer)
+ *     The fingerprint @peer announced in the current session, or NULL.
+ * "list-known-peers" GList * (PurpleAccount *account)
+ *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID.
+ * "trust"            gboolean (PurpleAccount *account, const char *bare_jid, const char *fpr)
+ *     Pins @fpr for that contact, as verified by comparing fingerprints.
+ * "forget"           gboolean (PurpleAccount *account, const char *bare_jid)
+ */
