@@ -61,6 +61,7 @@ struct _XtlsXmlStream
   guint depth;      /* open elements below the stream root */
   xmlNode *stanza;  /* owned */
   xmlNode *current; /* innermost open element of @stanza */
+  xmlNs *xml_ns;    /* the "xml" prefix, declared on @stanza once used */
   xmlChar *text;    /* owned (xmlMalloc): character data not yet attached to @current */
   gsize text_len;
   gsize text_cap;
@@ -145,7 +146,7 @@ update_peak (XtlsXmlStream *stream)
 static gboolean
 over_limit (XtlsXmlStream *stream)
 {
-  if (offset (stream) - stream->mark > stream->max_stanza
+  if (offset (stream) > stream->mark + stream->max_stanza
       || stream->tree_bytes + stream->text_cap > 2 * stream->max_stanza)
     violate (stream, XTLS_ERROR_POLICY_VIOLATION, "stanza too large");
   return stream->violated;
@@ -165,6 +166,7 @@ free_tree (XtlsXmlStream *stream)
   g_clear_pointer (&stream->text, xmlFree);
   stream->text_len = stream->text_cap = 0;
   stream->current = NULL;
+  stream->xml_ns = NULL;
   stream->tree_bytes = 0;
 }
 
@@ -214,6 +216,13 @@ tree_ns (XtlsXmlStream *stream, xmlNode *node, const xmlChar *prefix, const xmlC
 
   if (uri == NULL)
     return NULL;
+  /* Without a document, xmlSearchNs() declares "xml" anew at every call. */
+  if (xmlStrEqual (prefix, BAD_CAST "xml"))
+    {
+      if (stream->xml_ns == NULL)
+        stream->xml_ns = xmlSearchNs (NULL, stream->stanza, prefix);
+      return stream->xml_ns;
+    }
   ns = xmlSearchNs (NULL, node, prefix);
   if (ns != NULL && xmlStrEqual (ns->href, uri))
     return ns;
@@ -529,7 +538,7 @@ send_header (XtlsXmlStream *stream, const char *from, const char *to, const char
   g_string_free (header, TRUE);
 }
 
-/* RFC 6120 §4.9.3.13, §4.9.3.18, §4.9.3.17: one condition per XtlsError of the inner stream. */
+/* RFC 6120 §4.9.3.13, §4.9.3.18, §4.9.3.14: one condition per XtlsError of the inner stream. */
 static const char *
 condition_for (XtlsError code)
 {
@@ -586,17 +595,18 @@ feed (XtlsXmlStream *stream, const char *data, gsize len)
   while (len > 0 && !finished (stream))
     {
       gsize n = MIN (len, SLICE_BYTES);
+      gboolean rescan = memchr (data, '>', n) != NULL;
       guint64 unparsed;
 
       stream->fed += n;
       xmlParseChunk (stream->parser, data, (int)n, 0);
       data += n;
       len -= n;
-      /* Waiting for the end of a tag, libxml2 rescans all it holds unparsed whenever a '>'
-       * arrives: a peer trickling a huge tag byte by byte would cost quadratic time. Bound that
-       * work per stanza; ordinary input (text, tags in one or a few pieces) never comes near. */
+      /* Waiting for the end of a tag (or comment), libxml2 rescans all it holds unparsed
+       * whenever a '>' arrives: a huge tag trickled in with a '>' in every tiny piece would
+       * cost quadratic time. Bound that work per stanza; ordinary input never comes near. */
       unparsed = stream->fed - MIN (offset (stream), stream->fed);
-      if (unparsed > LOOKAHEAD_FREE)
+      if (rescan && unparsed > LOOKAHEAD_FREE)
         stream->work += unparsed - LOOKAHEAD_FREE;
       if (stream->work > WORK_PER_STANZA * (guint64)stream->max_stanza)
         violate (stream, XTLS_ERROR_POLICY_VIOLATION, "stanza too costly to parse");
@@ -604,7 +614,7 @@ feed (XtlsXmlStream *stream, const char *data, gsize len)
       if (stream->parser->instate == XML_PARSER_EOF && !stream->peer_closed)
         violate (stream, XTLS_ERROR_NOT_WELL_FORMED, "parser stopped");
       /* Everything since the stanza began, libxml2's unparsed lookahead included. */
-      if (stream->fed - stream->mark > stream->max_stanza)
+      if (stream->fed > stream->mark + stream->max_stanza)
         violate (stream, XTLS_ERROR_POLICY_VIOLATION, "stanza too large");
       update_peak (stream);
       if (stream->violated || stream->peer_closed)

@@ -27,6 +27,7 @@ typedef struct
   char *from;
   char *body;
   char *child_ns; /* namespace of the first child that is not <body/> */
+  char *lang;     /* xml:lang */
 } Got;
 
 typedef struct Peer Peer;
@@ -85,6 +86,7 @@ got_free (gpointer data)
   g_free (got->from);
   g_free (got->body);
   g_free (got->child_ns);
+  g_free (got->lang);
   g_free (got);
 }
 
@@ -140,6 +142,12 @@ on_stanza (XtlsXmlStream *stream, xmlNode *stanza, gpointer user_data)
   got->to = prop (stanza, "to");
   got->from = prop (stanza, "from");
   got->body = child_text (stanza, "body");
+  {
+    xmlChar *lang = xmlNodeGetLang (stanza);
+
+    got->lang = g_strdup ((const char *)lang);
+    xmlFree (lang);
+  }
   for (xmlNode *c = stanza->children; c != NULL; c = c->next)
     if (c->type == XML_ELEMENT_NODE && !xmlStrEqual (c->name, BAD_CAST "body") && c->ns != NULL)
       {
@@ -530,6 +538,9 @@ static const TolerantCase tolerant_cases[] = {
     NULL, NULL, "🎉é<&>\"'&" },
   { "attribute-references", HEADER_A "<message to='a&amp;b&#38;c&lt;&#x27;&quot;&gt;d'/>", 1, NULL,
     NULL, NULL, "a&b&c<'\">d" },
+  { "xml-attributes",
+    HEADER_A "<message xml:lang='en' xml:space='preserve'><body xml:lang='de'>x</body></message>",
+    1, NULL, NULL, "x" },
   { "extension-namespace",
     HEADER_A "<message><active xmlns='http://jabber.org/protocol/chatstates'/></message>", 1, NULL,
     NULL, NULL, NULL, "http://jabber.org/protocol/chatstates" },
@@ -962,13 +973,14 @@ test_send_namespaces (void)
   /* The caller's nodes are untouched. */
   g_assert_true (declared->nsDef != NULL && prefixed->parent == wrapper);
 
-  /* A delivered stanza can be sent on as it is. */
+  /* A delivered stanza can be sent on as it is, xml:lang included. */
   b->echo = TRUE;
-  send_message (a, "echo");
+  feed_str (b, "<message xml:lang='en'><body>echo</body></message>", 0);
   pump (a, b);
   g_assert_cmpuint (a->got->len, ==, 1);
   g_assert_cmpstr (got_at (a, 0)->body, ==, "echo");
   g_assert_cmpstr (got_at (a, 0)->ns, ==, NS_CLIENT);
+  g_assert_cmpstr (got_at (a, 0)->lang, ==, "en");
 
   xmlFreeNode (plain);
   xmlFreeNode (declared);
