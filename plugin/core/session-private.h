@@ -27,7 +27,7 @@ void xtls_hub_leave (XtlsHub *hub);
 /* Frees @object with @free_func once the outermost entry point returns. */
 void xtls_hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func);
 void xtls_hub_send (XtlsHub *hub, const char *xml);
-/* A fresh IQ id. Transfer full. */
+/* A fresh IQ id; every id the core sends starts with "xtls". Transfer full. */
 char *xtls_hub_make_iq_id (XtlsHub *hub);
 char *xtls_bare_jid (const char *jid);
 

@@ -522,13 +522,15 @@ static const XtlsIbbOps ibb_ops = {
 void
 xtls_session_create_transport (XtlsSession *s)
 {
+  /* Every IQ id we send starts with "xtls", so the glue can claim answers by id cheaply. */
+  g_autofree char *prefix = g_strconcat ("xtls-", s->sid, NULL);
   XtlsIbbConfig config = {
     .sid = s->transport_sid,
     .version = s->ibb_version,
     .initiator = s->initiator,
     .block_size = s->block_size,
     .window = s->hub->config.window,
-    .iq_prefix = s->sid,
+    .iq_prefix = prefix,
   };
   XtlsXmlStreamLimits limits = { .max_stanza_bytes = s->hub->config.max_stanza_bytes };
 

@@ -12,7 +12,8 @@
 #define XTLS_PLUGIN_ID "core-xtls"
 
 /* XtlsTrustState values (the same numbers as the core's enum). */
-enum {
+enum
+{
   XTLS_API_STATE_NOT_PRIVATE = 0,
   XTLS_API_STATE_NEGOTIATING = 1,
   XTLS_API_STATE_UNVERIFIED = 2,
@@ -22,13 +23,15 @@ enum {
 };
 
 /* What a "xtls-decision-needed" signal asks for. */
-enum {
+enum
+{
   XTLS_API_DECISION_UNKNOWN_KEY = 1, /* answer with "decide" */
   XTLS_API_DECISION_PASSWORD = 2,    /* answer with "supply-password" (or "decide" CANCEL) */
 };
 
 /* Answers for "decide". */
-enum {
+enum
+{
   XTLS_API_ANSWER_VERIFIED = 0,
   XTLS_API_ANSWER_ACCEPT_ONCE = 1,
   XTLS_API_ANSWER_USE_PASSWORD = 2,
@@ -36,26 +39,30 @@ enum {
 };
 
 /* Per-buddy policy, stored on the buddy-list node as the int setting "xtls-policy". */
-enum {
-  XTLS_API_POLICY_DEFAULT = 0,  /* follow the preference /plugins/core/xtls/policy */
+enum
+{
+  XTLS_API_POLICY_DEFAULT = 0, /* follow the preference /plugins/core/xtls/policy */
   XTLS_API_POLICY_NEVER = 1,
   XTLS_API_POLICY_OPPORTUNISTIC = 2, /* start when the peer supports it */
-  XTLS_API_POLICY_REQUIRE = 3,  /* never send plaintext; refuse if it cannot be private */
+  XTLS_API_POLICY_REQUIRE = 3,       /* never send plaintext; refuse if it cannot be private */
+  XTLS_API_POLICY_MANUAL = 4,        /* only when the user turns it on (the default) */
 };
 
 /* ---- Signals (purple_signal_connect on the plugin) ----------------------------------------
  *
+ * (Argument orders follow libpurple's stock marshallers.)
+ *
  * "xtls-state-changed"
- *   void (PurpleAccount *account, const char *peer, int state, const char *reason)
+ *   void (PurpleAccount *account, const char *peer, const char *reason, guint state)
  *   A session's trust level changed. @reason is a sentence for the user, or NULL.
  *
  * "xtls-decision-needed"
- *   void (PurpleAccount *account, const char *peer, int decision)
+ *   void (PurpleAccount *account, const char *peer, guint decision)
  *   The session waits for the user. The plugin also asks through purple_request_*, so a UI
  *   that does nothing special still gets a dialog; a UI may answer through IPC instead.
  *
  * "xtls-message-status"
- *   void (PurpleAccount *account, const char *peer, const char *text, gboolean sent)
+ *   void (PurpleAccount *account, const char *peer, const char *text, guint sent)
  *   A message the user typed for an encrypted conversation went into the tunnel (@sent TRUE)
  *   or was not sent at all (FALSE: the session could not be made private).
  */
@@ -69,7 +76,7 @@ enum {
  * "get-state"        int (PurpleAccount *account, const char *peer)
  * "get-peer-resource" char * (PurpleAccount *account, const char *bare_jid)
  *     The full JID of the session with that contact, or NULL.
- * "decide"           void (PurpleAccount *account, const char *peer, int answer)
+ * "decide"           void (PurpleAccount *account, const char *peer, guint answer)
  * "supply-password"  void (PurpleAccount *account, const char *peer, const char *password)
  * "get-fingerprint"  char * (PurpleAccount *account)
  *     This account's own SHA-256 fingerprint (hex), creating the key on first use.

@@ -1,0 +1,218 @@
+/* The plugin's API for UIs and other plugins (documented in xtls-api.h): signals announcing
+ * what happens, IPC calls to act. */
+#include <string.h>
+
+#include "glue.h"
+#include "xtls-error.h"
+
+G_STATIC_ASSERT (XTLS_API_STATE_FAILED == (int)XTLS_STATE_FAILED);
+G_STATIC_ASSERT (XTLS_API_DECISION_PASSWORD == (int)XTLS_DECISION_PASSWORD);
+G_STATIC_ASSERT (XTLS_API_ANSWER_CANCEL == (int)XTLS_ANSWER_CANCEL);
+
+void
+xtls_api_emit_state (XtlsAccount *xa, XtlsSession *s, XtlsTrustState state, const char *reason)
+{
+  purple_signal_emit (xtls_glue_plugin (), "xtls-state-changed", xa->account,
+                      xtls_session_get_peer (s), reason, (guint)state);
+}
+
+void
+xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
+{
+  purple_signal_emit (xtls_glue_plugin (), "xtls-decision-needed", xa->account,
+                      xtls_session_get_peer (s), (guint)decision);
+}
+
+void
+xtls_api_emit_message_status (XtlsAccount *xa, XtlsSession *s, const char *text, gboolean sent)
+{
+  purple_signal_emit (xtls_glue_plugin (), "xtls-message-status", xa->account,
+                      s != NULL ? xtls_session_get_peer (s) : NULL, text, (guint)sent);
+}
+
+/* ---- IPC ------------------------------------------------------------------------------------ */
+
+/* The session a UI means by @peer: the live one with that full JID, or with that contact. */
+static XtlsSession *
+find_session (XtlsAccount *xa, const char *peer)
+{
+  XtlsSession *s;
+
+  if (xa == NULL || peer == NULL)
+    return NULL;
+  s = strchr (peer, '/') != NULL ? xtls_hub_lookup (xa->hub, peer) : NULL;
+  if (s == NULL)
+    {
+      XtlsContact *c = xtls_contact_get (xa, peer);
+      s = c->peer != NULL ? xtls_hub_lookup (xa->hub, c->peer) : NULL;
+    }
+  return s;
+}
+
+static gboolean
+ipc_start (PurpleAccount *account, const char *peer)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  gboolean ok;
+
+  if (xa == NULL || peer == NULL)
+    return FALSE;
+  ok = xtls_conv_start (xa, peer);
+  xtls_glue_schedule (xa);
+  return ok;
+}
+
+static void
+ipc_stop (PurpleAccount *account, const char *peer)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+
+  if (xa != NULL && peer != NULL)
+    xtls_conv_stop (xa, peer);
+}
+
+static int
+ipc_get_state (PurpleAccount *account, const char *peer)
+{
+  XtlsSession *s = find_session (xtls_glue_find (account), peer);
+  return s != NULL ? (int)xtls_session_get_state (s) : XTLS_API_STATE_NOT_PRIVATE;
+}
+
+static char *
+ipc_get_peer_resource (PurpleAccount *account, const char *bare)
+{
+  XtlsSession *s = find_session (xtls_glue_find (account), bare);
+  return s != NULL ? g_strdup (xtls_session_get_peer (s)) : NULL;
+}
+
+static void
+ipc_decide (PurpleAccount *account, const char *peer, guint answer)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsSession *s = find_session (xa, peer);
+
+  if (s == NULL || answer > XTLS_API_ANSWER_CANCEL)
+    return;
+  xtls_prompt_close (xa, xtls_session_get_peer (s));
+  xtls_session_decide (s, (XtlsAnswer)answer);
+  xtls_glue_schedule (xa);
+}
+
+static void
+ipc_supply_password (PurpleAccount *account, const char *peer, const char *password)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsSession *s = find_session (xa, peer);
+
+  if (s == NULL || password == NULL)
+    return;
+  xtls_prompt_close (xa, xtls_session_get_peer (s));
+  xtls_session_supply_password (s, password);
+  xtls_glue_schedule (xa);
+}
+
+static char *
+ipc_get_fingerprint (PurpleAccount *account)
+{
+  g_autoptr (XtlsIdentity) identity = account != NULL ? xtls_glue_identity (account, NULL) : NULL;
+  return identity != NULL ? g_strdup (xtls_identity_get_fingerprint (identity)) : NULL;
+}
+
+static char *
+ipc_get_peer_fingerprint (PurpleAccount *account, const char *peer)
+{
+  XtlsSession *s = find_session (xtls_glue_find (account), peer);
+  const char *fp = s != NULL ? xtls_session_get_peer_fingerprint (s) : NULL;
+  return g_strdup (fp);
+}
+
+static GList *
+ipc_list_known_peers (PurpleAccount *account)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  g_autoptr (GPtrArray) peers = NULL;
+  GList *list = NULL;
+
+  if (xa == NULL)
+    return NULL;
+  peers = xtls_trust_store_list (xa->trust);
+  for (guint i = 0; i < peers->len; i++)
+    {
+      XtlsKnownPeer *p = g_ptr_array_index (peers, i);
+      list = g_list_prepend (list,
+                             g_strdup_printf ("%s %s %s %" G_GINT64_FORMAT, p->peer, p->fingerprint,
+                                              xtls_verified_how_to_string (p->how), p->when));
+      xtls_known_peer_free (p);
+    }
+  g_ptr_array_set_free_func (peers, NULL);
+  return g_list_reverse (list);
+}
+
+static gboolean
+ipc_trust (PurpleAccount *account, const char *bare, const char *fingerprint)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  g_autofree char *hex = NULL;
+  XtlsHashAlgo algo;
+
+  if (xa == NULL || bare == NULL || fingerprint == NULL
+      || !xtls_fingerprint_parse (NULL, fingerprint, &algo, &hex, NULL) || algo != XTLS_HASH_SHA256)
+    return FALSE;
+  return xtls_trust_store_pin (xa->trust, bare, hex, XTLS_VERIFIED_FINGERPRINT,
+                               g_get_real_time () / G_USEC_PER_SEC, NULL);
+}
+
+static gboolean
+ipc_forget (PurpleAccount *account, const char *bare)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  return xa != NULL && bare != NULL && xtls_trust_store_forget (xa->trust, bare, NULL);
+}
+
+#define ACCOUNT purple_value_new (PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT)
+#define STRING purple_value_new (PURPLE_TYPE_STRING)
+#define UINT purple_value_new (PURPLE_TYPE_UINT)
+
+void
+xtls_api_register (PurplePlugin *plugin)
+{
+  purple_signal_register (plugin, "xtls-state-changed",
+                          purple_marshal_VOID__POINTER_POINTER_POINTER_UINT, NULL, 4, ACCOUNT,
+                          STRING, STRING, UINT);
+  purple_signal_register (plugin, "xtls-decision-needed", purple_marshal_VOID__POINTER_POINTER_UINT,
+                          NULL, 3, ACCOUNT, STRING, UINT);
+  purple_signal_register (plugin, "xtls-message-status",
+                          purple_marshal_VOID__POINTER_POINTER_POINTER_UINT, NULL, 4, ACCOUNT,
+                          STRING, STRING, UINT);
+
+  purple_plugin_ipc_register (plugin, "start", PURPLE_CALLBACK (ipc_start),
+                              purple_marshal_BOOLEAN__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_BOOLEAN), 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "stop", PURPLE_CALLBACK (ipc_stop),
+                              purple_marshal_VOID__POINTER_POINTER, NULL, 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "get-state", PURPLE_CALLBACK (ipc_get_state),
+                              purple_marshal_INT__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_INT), 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "get-peer-resource", PURPLE_CALLBACK (ipc_get_peer_resource),
+                              purple_marshal_POINTER__POINTER_POINTER, STRING, 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "decide", PURPLE_CALLBACK (ipc_decide),
+                              purple_marshal_VOID__POINTER_POINTER_UINT, NULL, 3, ACCOUNT, STRING,
+                              UINT);
+  purple_plugin_ipc_register (plugin, "supply-password", PURPLE_CALLBACK (ipc_supply_password),
+                              purple_marshal_VOID__POINTER_POINTER_POINTER, NULL, 3, ACCOUNT,
+                              STRING, STRING);
+  purple_plugin_ipc_register (plugin, "get-fingerprint", PURPLE_CALLBACK (ipc_get_fingerprint),
+                              purple_marshal_POINTER__POINTER, STRING, 1, ACCOUNT);
+  purple_plugin_ipc_register (plugin, "get-peer-fingerprint",
+                              PURPLE_CALLBACK (ipc_get_peer_fingerprint),
+                              purple_marshal_POINTER__POINTER_POINTER, STRING, 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "list-known-peers", PURPLE_CALLBACK (ipc_list_known_peers),
+                              purple_marshal_POINTER__POINTER,
+                              purple_value_new (PURPLE_TYPE_POINTER), 1, ACCOUNT);
+  purple_plugin_ipc_register (plugin, "trust", PURPLE_CALLBACK (ipc_trust),
+                              purple_marshal_BOOLEAN__POINTER_POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_BOOLEAN), 3, ACCOUNT, STRING, STRING);
+  purple_plugin_ipc_register (plugin, "forget", PURPLE_CALLBACK (ipc_forget),
+                              purple_marshal_BOOLEAN__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_BOOLEAN), 2, ACCOUNT, STRING);
+}

@@ -1,0 +1,512 @@
+/* Conversations: what the user types goes through the tunnel when a private conversation is
+ * wanted (never through the server in plaintext), what arrives through the tunnel takes the
+ * normal received-IM path (logging, notifications, other plugins), and every change is told
+ * in plain words inside the conversation. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "glue.h"
+#include "xtls-error.h"
+
+/* Marks messages that travelled through the tunnel ("🔒 "). */
+#define LOCK_MARK "\xf0\x9f\x94\x92 "
+#define PLAIN_MARK "\xe2\x9a\xa0 not encrypted: "
+
+/* ---- contacts ----------------------------------------------------------------------------- */
+
+void
+xtls_contact_free (XtlsContact *c)
+{
+  xtls_prompt_close_contact (c);
+  g_queue_clear_full (&c->waiting, g_free);
+  g_free (c->bare);
+  g_free (c->peer);
+  g_free (c->resolving);
+  g_free (c);
+}
+
+XtlsContact *
+xtls_contact_get (XtlsAccount *xa, const char *jid)
+{
+  g_autofree char *bare = xtls_bare_of (jid);
+  g_autofree char *key = g_utf8_strdown (bare, -1);
+  XtlsContact *c = g_hash_table_lookup (xa->contacts, key);
+
+  if (c == NULL)
+    {
+      c = g_new0 (XtlsContact, 1);
+      c->bare = g_steal_pointer (&key);
+      g_queue_init (&c->waiting);
+      g_hash_table_insert (xa->contacts, c->bare, c);
+    }
+  return c;
+}
+
+XtlsSession *
+xtls_conv_session (XtlsAccount *xa, const char *jid)
+{
+  XtlsContact *c = xtls_contact_get (xa, jid);
+  XtlsSession *s = c->peer != NULL ? xtls_hub_lookup (xa->hub, c->peer) : NULL;
+  XtlsTrustState state = s != NULL ? xtls_session_get_state (s) : XTLS_STATE_NOT_PRIVATE;
+
+  return state == XTLS_STATE_NEGOTIATING || state == XTLS_STATE_UNVERIFIED
+                 || state == XTLS_STATE_PRIVATE
+             ? s
+             : NULL;
+}
+
+int
+xtls_glue_policy (XtlsAccount *xa, const char *bare)
+{
+  PurpleBuddy *buddy = purple_find_buddy (xa->account, bare);
+  int policy = buddy != NULL
+                   ? purple_blist_node_get_int ((PurpleBlistNode *)buddy, XTLS_BLIST_POLICY)
+                   : XTLS_API_POLICY_DEFAULT;
+
+  if (policy == XTLS_API_POLICY_DEFAULT)
+    policy = purple_prefs_get_int (XTLS_PREF_POLICY);
+  return policy;
+}
+
+/* ---- writing into the conversation ------------------------------------------------------ */
+
+static PurpleConversation *
+conversation (XtlsAccount *xa, const char *bare)
+{
+  PurpleConversation *conv
+      = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, bare, xa->account);
+
+  if (conv == NULL)
+    conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, xa->account, bare);
+  return conv;
+}
+
+static PurpleMessageFlags
+log_flags (void)
+{
+  return xtls_glue_no_log () ? PURPLE_MESSAGE_NO_LOG : 0;
+}
+
+void
+xtls_conv_notice (XtlsAccount *xa, const char *bare, PurpleMessageFlags flags, const char *format,
+                  ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+  g_autofree char *escaped = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  escaped = g_markup_escape_text (text, -1);
+  purple_conversation_write (conversation (xa, bare), NULL, escaped,
+                             flags | PURPLE_MESSAGE_SYSTEM | log_flags (), time (NULL));
+}
+
+static void
+report_not_sent (XtlsAccount *xa, const char *bare, const char *text, const char *why)
+{
+  xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "Not sent (%s): \"%s\"", why, text);
+}
+
+/* Texts typed while we found out whether the peer can do XTLS: they never leave. */
+static void
+fail_waiting (XtlsAccount *xa, XtlsContact *c, const char *why)
+{
+  char *text;
+
+  while ((text = g_queue_pop_head (&c->waiting)) != NULL)
+    {
+      report_not_sent (xa, c->bare, text, why);
+      xtls_api_emit_message_status (xa, NULL, text, FALSE);
+      g_free (text);
+    }
+}
+
+static void
+send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
+{
+  guint64 id = xtls_session_send_message (s, text);
+  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+
+  if (id == 0)
+    {
+      report_not_sent (xa, bare, text, "the private conversation has ended");
+      return;
+    }
+  g_hash_table_insert (xa->messages, g_memdup2 (&id, sizeof id), g_strdup (text));
+}
+
+/* ---- starting and stopping ------------------------------------------------------------- */
+
+static void
+start_session (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
+{
+  XtlsSession *s = xtls_hub_start (xa->hub, full_jid);
+  char *text;
+
+  g_free (c->peer);
+  c->peer = g_strdup (full_jid);
+  while ((text = g_queue_pop_head (&c->waiting)) != NULL)
+    {
+      send_through (xa, s, text);
+      g_free (text);
+    }
+  xtls_glue_schedule (xa);
+}
+
+gboolean
+xtls_conv_start (XtlsAccount *xa, const char *peer)
+{
+  XtlsContact *c = xtls_contact_get (xa, peer);
+  GList *resources;
+  g_autofree char *chosen = NULL;
+  g_autofree char *best = NULL;
+
+  c->wanted = TRUE;
+  c->ended_by_peer = FALSE;
+  c->stopping = FALSE;
+  if (xtls_conv_session (xa, c->bare) != NULL || c->resolving != NULL)
+    return TRUE;
+  if (strchr (peer, '/') != NULL)
+    {
+      if (xtls_xmpp_peer_supports (xa, peer))
+        start_session (xa, c, peer);
+      else
+        xtls_xmpp_query_support (xa, c, peer);
+      return TRUE;
+    }
+  /* The highest-priority resource that advertises XTLS (the list is transfer container). */
+  resources = xtls_xmpp_resources (xa, c->bare);
+  for (GList *r = resources; r != NULL && chosen == NULL; r = r->next)
+    if (xtls_xmpp_peer_supports (xa, r->data))
+      chosen = g_strdup (r->data);
+  best = resources != NULL ? g_strdup (resources->data) : NULL;
+  g_list_free (resources);
+  if (chosen != NULL)
+    {
+      start_session (xa, c, chosen);
+      return TRUE;
+    }
+  if (best == NULL)
+    {
+      xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
+                        "%s is not online, so a private conversation cannot start now.", c->bare);
+      fail_waiting (xa, c, "your contact is offline");
+      return FALSE;
+    }
+  /* Caps did not say yes: ask the most likely resource directly (XEP-0030). */
+  xtls_conv_notice (xa, c->bare, 0,
+                    "Checking whether %s's client supports private conversations...", c->bare);
+  xtls_xmpp_query_support (xa, c, best);
+  return TRUE;
+}
+
+void
+xtls_conv_resolved (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
+{
+  g_clear_pointer (&c->resolving, g_free);
+  if (full_jid != NULL && c->wanted)
+    {
+      start_session (xa, c, full_jid);
+      return;
+    }
+  if (full_jid == NULL)
+    {
+      xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
+                        "%s's client does not support XTLS private conversations, so nothing was "
+                        "encrypted. %s",
+                        c->bare,
+                        xtls_glue_policy (xa, c->bare) == XTLS_API_POLICY_REQUIRE
+                            ? "Your settings require encryption with this contact: messages "
+                              "will not be sent."
+                            : "Type /xtls stop to chat without encryption.");
+      fail_waiting (xa, c, "your contact's client does not support XTLS");
+    }
+}
+
+void
+xtls_conv_stop (XtlsAccount *xa, const char *peer)
+{
+  XtlsContact *c = xtls_contact_get (xa, peer);
+  XtlsSession *s = xtls_conv_session (xa, c->bare);
+
+  c->wanted = FALSE;
+  c->ended_by_peer = FALSE;
+  g_clear_pointer (&c->resolving, g_free);
+  fail_waiting (xa, c, "you turned encryption off");
+  if (s == NULL)
+    {
+      xtls_conv_notice (xa, c->bare, 0,
+                        "No private conversation is running; messages are sent unencrypted.");
+      return;
+    }
+  c->stopping = TRUE;
+  xtls_session_stop (s);
+  xtls_glue_schedule (xa);
+}
+
+/* ---- outgoing messages ------------------------------------------------------------------- */
+
+/* Decides, before libpurple sends a typed message, whether it must go through the tunnel.
+ * If so the plaintext send is cancelled (*message = NULL) and the message shown by us. */
+static void
+on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsContact *c;
+  XtlsSession *s;
+  int policy;
+  g_autofree char *text = NULL;
+  g_autofree char *shown = NULL;
+
+  if (xa == NULL || message == NULL || *message == NULL || receiver == NULL)
+    return;
+  c = xtls_contact_get (xa, receiver);
+  s = xtls_conv_session (xa, c->bare);
+  policy = xtls_glue_policy (xa, c->bare);
+  if (s == NULL && !c->wanted && !c->ended_by_peer && c->resolving == NULL
+      && policy != XTLS_API_POLICY_REQUIRE)
+    {
+      gboolean supported = FALSE;
+      if (policy == XTLS_API_POLICY_OPPORTUNISTIC)
+        {
+          GList *resources = xtls_xmpp_resources (xa, c->bare);
+          for (GList *r = resources; r != NULL && !supported; r = r->next)
+            supported = xtls_xmpp_peer_supports (xa, r->data);
+          g_list_free (resources);
+        }
+      if (!supported)
+        return; /* plaintext, as the user's policy allows */
+    }
+
+  /* From here on nothing reaches the server in plaintext. */
+  text = purple_markup_strip_html (*message);
+  g_free (*message);
+  *message = NULL;
+  shown = g_markup_escape_text (text, -1);
+  {
+    g_autofree char *marked = g_strconcat (LOCK_MARK, shown, NULL);
+    purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
+                          PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
+  }
+  if (c->ended_by_peer)
+    {
+      report_not_sent (xa, c->bare, text,
+                       "your contact ended the private conversation; type /xtls start to "
+                       "start a new one or /xtls stop to chat unencrypted");
+      return;
+    }
+  if (s != NULL)
+    {
+      send_through (xa, s, text);
+      xtls_glue_schedule (xa);
+      return;
+    }
+  g_queue_push_tail (&c->waiting, g_strdup (text));
+  if (c->resolving == NULL)
+    xtls_conv_start (xa, receiver);
+}
+
+/* ---- incoming messages ------------------------------------------------------------------- */
+
+/* A plaintext message while a private conversation runs is shown, with a warning. */
+static gboolean
+on_receiving_im (PurpleAccount *account, char **sender, char **message, PurpleConversation *conv,
+                 PurpleMessageFlags *flags, gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsSession *s;
+
+  if (xa == NULL || xa->delivering || sender == NULL || *sender == NULL || *message == NULL)
+    return FALSE;
+  s = xtls_conv_session (xa, *sender);
+  if (s != NULL
+      && (xtls_session_get_state (s) == XTLS_STATE_PRIVATE
+          || xtls_session_get_state (s) == XTLS_STATE_UNVERIFIED))
+    {
+      char *warned = g_strconcat (PLAIN_MARK, *message, NULL);
+      g_free (*message);
+      *message = warned;
+    }
+  return FALSE;
+}
+
+/* Tunnel messages are marked where they are written, so logs and the window agree. */
+static gboolean
+on_writing_im (PurpleAccount *account, const char *who, char **message, PurpleConversation *conv,
+               PurpleMessageFlags flags, gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+
+  if (xa != NULL && xa->delivering && (flags & PURPLE_MESSAGE_RECV) && *message != NULL)
+    {
+      char *marked = g_strconcat (LOCK_MARK, *message, NULL);
+      g_free (*message);
+      *message = marked;
+    }
+  return FALSE;
+}
+
+/* ---- the core's callbacks ----------------------------------------------------------------- */
+
+static void
+hub_send (XtlsHub *hub, const char *xml, gpointer user_data)
+{
+  xtls_xmpp_send (user_data, xml);
+}
+
+static char *
+describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const char *bare,
+                XtlsContact *c)
+{
+  const char *tls = xtls_session_get_tls_description (s);
+
+  switch (state)
+    {
+      case XTLS_STATE_NOT_PRIVATE:
+        return NULL;
+      case XTLS_STATE_NEGOTIATING:
+        if (c->last_state != XTLS_STATE_NOT_PRIVATE && c->last_state != XTLS_STATE_FINISHED
+            && c->last_state != XTLS_STATE_FAILED)
+          return NULL; /* the decision was made; the setup continues */
+        return xtls_session_is_initiator (s)
+                   ? g_strdup_printf ("Starting a private conversation with %s...", bare)
+                   : g_strdup_printf ("%s started a private conversation. Setting it up...", bare);
+      case XTLS_STATE_UNVERIFIED:
+        if (tls == NULL)
+          return g_strdup_printf ("Waiting for your decision: is this really %s? (See the dialog, "
+                                  "or type /xtls verify, /xtls password or /xtls stop.)",
+                                  bare);
+        return g_strdup_printf ("Private conversation with %s started, but their identity is NOT "
+                                "verified: you accepted their key for this session only. "
+                                "Messages are end-to-end encrypted (%s).",
+                                bare, tls);
+      case XTLS_STATE_PRIVATE:
+        return g_strdup_printf ("Private conversation with %s started. Their identity is verified "
+                                "(%s). Messages are end-to-end encrypted (%s).",
+                                bare,
+                                xtls_session_get_method (s) == XTLS_METHOD_SRP
+                                    ? "by your shared password"
+                                    : "by their known key",
+                                tls != NULL ? tls : "TLS");
+      case XTLS_STATE_FINISHED:
+        if (error != NULL)
+          return g_strdup_printf ("The private conversation with %s ended: %s", bare,
+                                  xtls_error_describe (error));
+        if (c->stopping)
+          return g_strdup_printf ("The private conversation with %s ended. Messages are now sent "
+                                  "unencrypted.",
+                                  bare);
+        return g_strdup_printf ("%s ended the private conversation. Your messages will not be "
+                                "sent until you type /xtls start (new private conversation) or "
+                                "/xtls stop (continue unencrypted).",
+                                bare);
+      case XTLS_STATE_FAILED:
+        return g_strdup_printf ("The private conversation with %s failed. %s", bare,
+                                xtls_error_describe (error));
+    }
+  return NULL;
+}
+
+static void
+hub_state_changed (XtlsHub *hub, XtlsSession *s, XtlsTrustState state, const GError *error,
+                   gpointer user_data)
+{
+  XtlsAccount *xa = user_data;
+  const char *peer = xtls_session_get_peer (s);
+  XtlsContact *c = xtls_contact_get (xa, peer);
+  g_autofree char *text = NULL;
+  gboolean was_private
+      = c->last_state == XTLS_STATE_PRIVATE || c->last_state == XTLS_STATE_UNVERIFIED;
+
+  g_free (c->peer);
+  c->peer = g_strdup (peer);
+  text = describe_state (s, state, error, c->bare, c);
+  if (state == XTLS_STATE_FINISHED && error == NULL && !c->stopping && was_private)
+    c->ended_by_peer = TRUE;
+  if (state == XTLS_STATE_FINISHED || state == XTLS_STATE_FAILED)
+    {
+      xtls_prompt_close (xa, c->bare);
+      c->stopping = FALSE;
+    }
+  if (text != NULL)
+    xtls_conv_notice (xa, c->bare, state == XTLS_STATE_FAILED ? PURPLE_MESSAGE_ERROR : 0, "%s",
+                      text);
+  c->last_state = state;
+  if (state == XTLS_STATE_FAILED && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_KEY_CHANGED))
+    xtls_prompt_key_changed (xa, s);
+  xtls_api_emit_state (xa, s, state, error != NULL ? xtls_error_describe (error) : NULL);
+}
+
+static void
+hub_decision_needed (XtlsHub *hub, XtlsSession *s, XtlsDecision decision, gpointer user_data)
+{
+  XtlsAccount *xa = user_data;
+
+  xtls_api_emit_decision (xa, s, decision);
+  xtls_prompt_decision (xa, s, decision);
+}
+
+static void
+hub_message_received (XtlsHub *hub, XtlsSession *s, const char *body, gpointer user_data)
+{
+  XtlsAccount *xa = user_data;
+  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+  g_autofree char *escaped = g_markup_escape_text (body, -1);
+
+  /* The normal received-IM path, so logging, notifications and other plugins work. */
+  xa->delivering = TRUE;
+  serv_got_im (xa->gc, bare, escaped, PURPLE_MESSAGE_RECV | log_flags (), time (NULL));
+  xa->delivering = FALSE;
+}
+
+static void
+hub_message_status (XtlsHub *hub, XtlsSession *s, guint64 id, gboolean sent, gpointer user_data)
+{
+  XtlsAccount *xa = user_data;
+  const char *text = g_hash_table_lookup (xa->messages, &id);
+  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+
+  if (text == NULL)
+    return;
+  if (!sent)
+    report_not_sent (xa, bare, text, "the private conversation could not be set up");
+  xtls_api_emit_message_status (xa, s, text, sent);
+  g_hash_table_remove (xa->messages, &id);
+}
+
+static gboolean
+hub_incoming (XtlsHub *hub, XtlsSession *s, gpointer user_data)
+{
+  XtlsAccount *xa = user_data;
+  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+
+  if (xtls_glue_policy (xa, bare) != XTLS_API_POLICY_NEVER)
+    return TRUE;
+  xtls_conv_notice (xa, bare, 0,
+                    "%s asked for a private conversation; declined because your settings say "
+                    "never to use encryption with this contact.",
+                    bare);
+  return FALSE;
+}
+
+const XtlsHubOps xtls_conv_hub_ops = {
+  .send = hub_send,
+  .state_changed = hub_state_changed,
+  .decision_needed = hub_decision_needed,
+  .message_received = hub_message_received,
+  .message_status = hub_message_status,
+  .incoming = hub_incoming,
+};
+
+void
+xtls_conv_init (PurplePlugin *plugin)
+{
+  void *convs = purple_conversations_get_handle ();
+
+  purple_signal_connect (convs, "sending-im-msg", plugin, PURPLE_CALLBACK (on_sending_im), NULL);
+  purple_signal_connect (convs, "receiving-im-msg", plugin, PURPLE_CALLBACK (on_receiving_im),
+                         NULL);
+  purple_signal_connect (convs, "writing-im-msg", plugin, PURPLE_CALLBACK (on_writing_im), NULL);
+}

@@ -1,0 +1,115 @@
+/* Internals of the libpurple glue: the only code that includes libpurple (STYLE.md).
+ *
+ * One XtlsAccount per connected XMPP account holds the core hub, the account's identity and
+ * known peers, the resources we have seen online, and the per-contact conversation state. */
+#pragma once
+
+#include <glib.h>
+#include <purple.h>
+
+#include "session.h"
+#include "xtls-api.h"
+
+/* Prefs under /plugins/core/xtls */
+#define XTLS_PREF_ROOT "/plugins/core/xtls"
+#define XTLS_PREF_POLICY XTLS_PREF_ROOT "/policy" /* int, XTLS_API_POLICY_* (not DEFAULT) */
+#define XTLS_PREF_NO_LOG XTLS_PREF_ROOT "/no-log" /* bool: keep encrypted chats out of logs */
+#define XTLS_BLIST_POLICY "xtls-policy"
+
+#define XTLS_NS_XTLS "urn:xmpp:jingle:security:xtls:0"
+#define XTLS_NS_XMLSTREAM "urn:xmpp:jingle:apps:xmlstream:0"
+
+typedef struct _XtlsAccount XtlsAccount;
+
+/* What the user wants for one contact (bare JID), whether or not a session exists yet. */
+typedef struct
+{
+  char *bare;             /* owned, lowercase */
+  char *peer;             /* owned: full JID of the latest session with this contact, or NULL */
+  gboolean wanted;        /* the user asked for encryption with this contact */
+  gboolean stopping;      /* the user asked to stop: the end that follows is expected */
+  gboolean ended_by_peer; /* the peer ended a private conversation: wait for the user (OTR's
+                           * "finished"), never fall back to plaintext silently */
+  XtlsTrustState last_state;
+  char *resolving; /* owned: the full JID a disco#info query is out for, or NULL */
+  GQueue waiting;  /* char* texts typed while we find out whether the peer supports XTLS */
+  void *request;   /* the open purple_request_* dialog for this contact, or NULL */
+  PurpleRequestType request_type;
+  gpointer request_ref; /* owned: what the dialog's callbacks get */
+} XtlsContact;
+
+struct _XtlsAccount
+{
+  PurpleAccount *account; /* borrowed */
+  PurpleConnection *gc;   /* borrowed */
+  XtlsHub *hub;           /* owned */
+  XtlsIdentity *identity; /* owned */
+  XtlsTrustStore *trust;  /* owned */
+  guint timer;            /* purple_timeout for the hub's next deadline */
+  GHashTable *resources;  /* bare -> GHashTable (full JID -> priority) */
+  GHashTable *contacts;   /* bare -> XtlsContact */
+  GHashTable *messages;   /* message id (guint64*) -> text, until its status is known */
+  GHashTable *disco;      /* IQ id -> bare JID, disco#info queries in flight */
+  guint64 next_disco;
+  gboolean delivering; /* a tunnel message is being handed to serv_got_im */
+};
+
+/* plugin.c */
+PurplePlugin *xtls_glue_plugin (void);
+PurplePlugin *xtls_glue_jabber (void);
+XtlsAccount *xtls_glue_find (PurpleAccount *account);
+XtlsAccount *xtls_glue_find_gc (PurpleConnection *gc);
+gboolean xtls_glue_no_log (void);
+/* Ensures the account's key exists (created on first use). NULL if it cannot be stored. */
+XtlsIdentity *xtls_glue_identity (PurpleAccount *account, GError **error);
+/* Re-arms the timer for the hub's next deadline; call after every hub call. */
+void xtls_glue_schedule (XtlsAccount *xa);
+
+/* xmpp.c: stanzas, features, presence */
+void xtls_xmpp_init (PurplePlugin *plugin);
+void xtls_xmpp_add_features (void);
+void xtls_xmpp_send (XtlsAccount *xa, const char *xml);
+/* The online resources of @bare, best first (highest priority). Transfer container. */
+GList *xtls_xmpp_resources (XtlsAccount *xa, const char *bare);
+gboolean xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid);
+/* Sends a disco#info query; the answer resumes xtls_conv_resolved(). */
+void xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
+char *xtls_bare_of (const char *jid);
+void xtls_disco_query_free (gpointer query);
+
+/* conv.c: conversations, messages, what the user reads */
+void xtls_conv_init (PurplePlugin *plugin);
+XtlsContact *xtls_contact_get (XtlsAccount *xa, const char *bare);
+void xtls_contact_free (XtlsContact *contact);
+/* The live session with this contact (any resource), or NULL. */
+XtlsSession *xtls_conv_session (XtlsAccount *xa, const char *bare);
+/* The user asks for a private conversation with @peer (bare or full JID). */
+gboolean xtls_conv_start (XtlsAccount *xa, const char *peer);
+void xtls_conv_stop (XtlsAccount *xa, const char *peer);
+/* The support check for @contact finished: @full_jid supports XTLS, or NULL if none does. */
+void xtls_conv_resolved (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
+/* A system message in the conversation with @bare (created if needed). */
+void xtls_conv_notice (XtlsAccount *xa, const char *bare, PurpleMessageFlags flags,
+                       const char *format, ...) G_GNUC_PRINTF (4, 5);
+int xtls_glue_policy (XtlsAccount *xa, const char *bare);
+extern const XtlsHubOps xtls_conv_hub_ops;
+
+/* prompts.c: every decision goes through purple_request_* */
+void xtls_prompt_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
+void xtls_prompt_close (XtlsAccount *xa, const char *bare);
+void xtls_prompt_close_contact (XtlsContact *contact);
+void xtls_prompt_key_changed (XtlsAccount *xa, XtlsSession *session);
+/* Fingerprint text for people: grouped, with the combined safety code. Transfer full. */
+char *xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, const char *peer);
+
+/* cmds.c */
+void xtls_cmds_register (PurplePlugin *plugin);
+void xtls_cmds_unregister (void);
+
+/* api.c */
+void xtls_api_register (PurplePlugin *plugin);
+void xtls_api_emit_state (XtlsAccount *xa, XtlsSession *session, XtlsTrustState state,
+                          const char *reason);
+void xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
+void xtls_api_emit_message_status (XtlsAccount *xa, XtlsSession *session, const char *text,
+                                   gboolean sent);

@@ -1,0 +1,205 @@
+/* Every decision a user makes goes through purple_request_*, so Pidgin, Finch and bots can all
+ * answer. Callbacks get copies of the account and peer and look the session up again: by the
+ * time the user answers, the session may be gone (pidgin-otr's lesson). */
+#include <string.h>
+
+#include "fingerprint.h"
+#include "glue.h"
+
+typedef struct
+{
+  PurpleAccount *account;
+  char *peer; /* full JID of the session asked about */
+} PromptRef;
+
+static void
+prompt_ref_free (PromptRef *ref)
+{
+  g_free (ref->peer);
+  g_free (ref);
+}
+
+/* The session the dialog was about, if both it and its account still exist. The dialog is
+ * forgotten by its contact: it is answered now. */
+static XtlsSession *
+answered (PromptRef *ref, XtlsAccount **out_xa)
+{
+  XtlsAccount *xa = xtls_glue_find (ref->account);
+  XtlsContact *c;
+
+  *out_xa = xa;
+  if (xa == NULL)
+    return NULL;
+  c = xtls_contact_get (xa, ref->peer);
+  if (c->request_ref == ref)
+    {
+      c->request = NULL;
+      c->request_ref = NULL;
+    }
+  return xtls_hub_lookup (xa->hub, ref->peer);
+}
+
+void
+xtls_prompt_close_contact (XtlsContact *c)
+{
+  if (c->request != NULL)
+    purple_request_close (c->request_type, c->request);
+  c->request = NULL;
+  g_clear_pointer (&c->request_ref, prompt_ref_free);
+}
+
+void
+xtls_prompt_close (XtlsAccount *xa, const char *bare)
+{
+  xtls_prompt_close_contact (xtls_contact_get (xa, bare));
+}
+
+char *
+xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, const char *peer)
+{
+  const char *own = xtls_identity_get_fingerprint (xa->identity);
+  g_autofree char *own_text = xtls_fingerprint_format (own);
+  g_autofree char *peer_text = NULL;
+  g_autofree char *code = NULL;
+
+  if (peer_fingerprint == NULL)
+    return g_strdup_printf ("Your fingerprint:\n%s\n\n%s has not shown a key yet.", own_text, peer);
+  peer_text = xtls_fingerprint_format (peer_fingerprint);
+  code = xtls_fingerprint_safety_code (own, peer_fingerprint);
+  return g_strdup_printf ("Safety code (the same on both your screens):\n%s\n\n"
+                          "Your fingerprint:\n%s\n\n%s's fingerprint:\n%s\n\n"
+                          "Read the safety code to each other by phone or in person. If it "
+                          "matches, your conversation cannot be read or changed by anyone in "
+                          "between.",
+                          code, own_text, peer, peer_text);
+}
+
+/* ---- the unknown key --------------------------------------------------------------------- */
+
+static void
+answer_key (PromptRef *ref, XtlsAnswer answer)
+{
+  XtlsAccount *xa;
+  XtlsSession *s = answered (ref, &xa);
+
+  if (s != NULL && xtls_session_get_pending_decision (s) == XTLS_DECISION_UNKNOWN_KEY)
+    {
+      xtls_session_decide (s, answer);
+      xtls_glue_schedule (xa);
+    }
+  prompt_ref_free (ref);
+}
+
+static void
+key_verified (PromptRef *ref, int action)
+{
+  answer_key (ref, XTLS_ANSWER_VERIFIED);
+}
+
+static void
+key_use_password (PromptRef *ref, int action)
+{
+  answer_key (ref, XTLS_ANSWER_USE_PASSWORD);
+}
+
+static void
+key_accept_once (PromptRef *ref, int action)
+{
+  answer_key (ref, XTLS_ANSWER_ACCEPT_ONCE);
+}
+
+static void
+key_cancel (PromptRef *ref, int action)
+{
+  answer_key (ref, XTLS_ANSWER_CANCEL);
+}
+
+/* ---- the shared password ----------------------------------------------------------------- */
+
+static void
+password_entered (PromptRef *ref, const char *password)
+{
+  XtlsAccount *xa;
+  XtlsSession *s = answered (ref, &xa);
+
+  if (s != NULL && password != NULL && *password != '\0')
+    {
+      xtls_session_supply_password (s, password);
+      xtls_glue_schedule (xa);
+    }
+  else if (s != NULL)
+    {
+      xtls_session_decide (s, XTLS_ANSWER_CANCEL);
+      xtls_glue_schedule (xa);
+    }
+  prompt_ref_free (ref);
+}
+
+static void
+password_cancelled (PromptRef *ref, const char *password)
+{
+  password_entered (ref, NULL);
+}
+
+void
+xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
+{
+  const char *peer = xtls_session_get_peer (s);
+  XtlsContact *c = xtls_contact_get (xa, peer);
+  PurpleConversation *conv
+      = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, c->bare, xa->account);
+  PromptRef *ref = g_new0 (PromptRef, 1);
+  g_autofree char *primary = NULL;
+  g_autofree char *secondary = NULL;
+
+  xtls_prompt_close_contact (c);
+  ref->account = xa->account;
+  ref->peer = g_strdup (peer);
+  c->request_ref = ref;
+  switch (decision)
+    {
+      case XTLS_DECISION_NONE:
+        g_clear_pointer (&c->request_ref, prompt_ref_free);
+        return;
+      case XTLS_DECISION_UNKNOWN_KEY:
+        primary = g_strdup_printf ("Is this really %s?", c->bare);
+        secondary = xtls_prompt_fingerprints (xa, xtls_session_get_peer_fingerprint (s), c->bare);
+        c->request_type = PURPLE_REQUEST_ACTION;
+        c->request = purple_request_action (
+            xtls_glue_plugin (), "Verify your contact", primary, secondary, 1, xa->account, c->bare,
+            conv, ref, 4, "I have verified this", PURPLE_CALLBACK (key_verified),
+            "Use a shared password instead", PURPLE_CALLBACK (key_use_password),
+            "Accept for this session only", PURPLE_CALLBACK (key_accept_once), "Cancel",
+            PURPLE_CALLBACK (key_cancel));
+        break;
+      case XTLS_DECISION_PASSWORD:
+        primary = g_strdup_printf ("Type the password you agreed on with %s", c->bare);
+        c->request_type = PURPLE_REQUEST_INPUT;
+        c->request = purple_request_input (
+            xtls_glue_plugin (), "Shared password", primary,
+            "Both of you type the same password, agreed in person or by phone (never by chat). "
+            "It only proves that you are talking to each other; it is never sent anywhere. If the "
+            "passwords differ, you are both told, and nothing is sent.",
+            NULL, FALSE, TRUE, NULL, "OK", PURPLE_CALLBACK (password_entered), "Cancel",
+            PURPLE_CALLBACK (password_cancelled), xa->account, c->bare, conv, ref);
+        break;
+    }
+}
+
+/* ---- the changed key: loud, and not a routine question ---------------------------------- */
+
+void
+xtls_prompt_key_changed (XtlsAccount *xa, XtlsSession *s)
+{
+  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+  g_autofree char *primary
+      = g_strdup_printf ("%s's key has changed. The private conversation was refused.", bare);
+
+  purple_notify_message (
+      xtls_glue_plugin (), PURPLE_NOTIFY_MSG_ERROR, "Security warning: key changed", primary,
+      "The key your contact uses now is not the one you verified. This happens when they "
+      "reinstall or use a new device, but it is also what an attacker in the middle would "
+      "cause. Nothing was sent.\n\nAsk your contact, by phone or in person, whether their key "
+      "changed. If it did, type /xtls forget in the conversation and verify them again.",
+      NULL, NULL);
+}

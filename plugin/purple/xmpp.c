@@ -1,0 +1,295 @@
+/* The XMPP side of the glue, through the jabber prpl's public hooks only (STYLE.md habit 9):
+ * jabber-receiving-iq in, jabber-sending-xmlnode out, add_feature / contact_has_feature IPC,
+ * jabber-receiving-presence for the resources that are online. Conversion between libpurple's
+ * xmlnode and the core happens here and only here: xmlnode <-> text, the core's wire.c does
+ * the rest. */
+#include <string.h>
+
+#include "glue.h"
+
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_IBB "http://jabber.org/protocol/ibb"
+#define DISCO_TIMEOUT_S 10
+
+/* PROTOCOL.md §1: libpurple already advertises urn:xmpp:jingle:1 and the IBB namespace. */
+static const char *const features[] = {
+  XTLS_NS_XTLS,
+  XTLS_NS_XMLSTREAM,
+  "urn:xmpp:jingle:transports:ibb:0",
+  "urn:xmpp:jingle:transports:ibb:1",
+};
+
+/* Namespaces of the IQ payloads the core may own; everything else is not even looked at. */
+static const char *const claimable[] = {
+  "urn:xmpp:jingle:1",
+  "urn:xmpp:jingle:0",
+  "urn:xmpp:tmp:jingle",
+  NS_IBB,
+};
+
+typedef struct
+{
+  XtlsAccount *xa; /* borrowed: the query dies with the account */
+  char *id;
+  char *bare;
+  guint timer;
+} DiscoQuery;
+
+char *
+xtls_bare_of (const char *jid)
+{
+  const char *slash = jid != NULL ? strchr (jid, '/') : NULL;
+
+  if (jid == NULL)
+    return NULL;
+  return slash != NULL ? g_strndup (jid, slash - jid) : g_strdup (jid);
+}
+
+void
+xtls_xmpp_add_features (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (features); i++)
+    purple_plugin_ipc_call (xtls_glue_jabber (), "add_feature", NULL, features[i]);
+}
+
+static void
+emit (XtlsAccount *xa, xmlnode *node)
+{
+  purple_signal_emit (xtls_glue_jabber (), "jabber-sending-xmlnode", xa->gc, &node);
+  if (node != NULL)
+    xmlnode_free (node);
+}
+
+void
+xtls_xmpp_send (XtlsAccount *xa, const char *xml)
+{
+  xmlnode *node = xmlnode_from_str (xml, -1);
+
+  if (node == NULL)
+    {
+      purple_debug_error ("xtls", "could not convert an outgoing stanza\n");
+      return;
+    }
+  /* The server stamps our full JID. */
+  xmlnode_remove_attrib (node, "from");
+  emit (xa, node);
+}
+
+/* ---- disco#info fallback (XEP-0030) when caps do not tell ------------------------------ */
+
+static void
+disco_query_free (DiscoQuery *q)
+{
+  if (q->timer != 0)
+    purple_timeout_remove (q->timer);
+  g_free (q->id);
+  g_free (q->bare);
+  g_free (q);
+}
+
+static void
+disco_finish (XtlsAccount *xa, const char *id, const char *supporting_jid)
+{
+  DiscoQuery *q = g_hash_table_lookup (xa->disco, id);
+  XtlsContact *contact;
+
+  if (q == NULL)
+    return;
+  contact = xtls_contact_get (xa, q->bare);
+  g_hash_table_remove (xa->disco, id);
+  xtls_conv_resolved (xa, contact, supporting_jid);
+}
+
+static gboolean
+disco_timeout (gpointer data)
+{
+  DiscoQuery *q = data;
+  g_autofree char *id = g_strdup (q->id);
+
+  q->timer = 0;
+  disco_finish (q->xa, id, NULL);
+  return FALSE;
+}
+
+void
+xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full_jid)
+{
+  DiscoQuery *q = g_new0 (DiscoQuery, 1);
+  xmlnode *iq = xmlnode_new ("iq");
+  xmlnode *query;
+
+  q->xa = xa;
+  q->id = g_strdup_printf ("xtlsdisco%" G_GUINT64_FORMAT, ++xa->next_disco);
+  q->bare = g_strdup (contact->bare);
+  q->timer = purple_timeout_add_seconds (DISCO_TIMEOUT_S, disco_timeout, q);
+  g_hash_table_insert (xa->disco, q->id, q);
+  g_free (contact->resolving);
+  contact->resolving = g_strdup (full_jid);
+
+  xmlnode_set_attrib (iq, "type", "get");
+  xmlnode_set_attrib (iq, "id", q->id);
+  xmlnode_set_attrib (iq, "to", full_jid);
+  query = xmlnode_new_child (iq, "query");
+  xmlnode_set_namespace (query, NS_DISCO_INFO);
+  emit (xa, iq);
+}
+
+/* PROTOCOL.md §1: XTLS chat needs both the xtls and the xmlstream feature. */
+static gboolean
+features_support_xtls (xmlnode *query)
+{
+  gboolean xtls = FALSE, xmlstream = FALSE;
+
+  for (xmlnode *f = query != NULL ? xmlnode_get_child (query, "feature") : NULL; f != NULL;
+       f = xmlnode_get_next_twin (f))
+    {
+      const char *var = xmlnode_get_attrib (f, "var");
+      xtls |= g_strcmp0 (var, XTLS_NS_XTLS) == 0;
+      xmlstream |= g_strcmp0 (var, XTLS_NS_XMLSTREAM) == 0;
+    }
+  return xtls && xmlstream;
+}
+
+static void
+disco_answer (XtlsAccount *xa, const char *type, const char *id, const char *from, xmlnode *iq)
+{
+  xmlnode *query = xmlnode_get_child_with_namespace (iq, "query", NS_DISCO_INFO);
+  gboolean ok = g_strcmp0 (type, "result") == 0 && features_support_xtls (query);
+
+  disco_finish (xa, id, ok ? from : NULL);
+}
+
+gboolean
+xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid)
+{
+  for (gsize i = 0; i < 2; i++)
+    if (!GPOINTER_TO_INT (purple_plugin_ipc_call (xtls_glue_jabber (), "contact_has_feature", NULL,
+                                                  xa->account, full_jid, features[i])))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- incoming IQs ------------------------------------------------------------------------- */
+
+static gboolean
+is_claimable (xmlnode *iq)
+{
+  for (xmlnode *child = iq->child; child != NULL; child = child->next)
+    {
+      const char *ns;
+      if (child->type != XMLNODE_TYPE_TAG)
+        continue;
+      ns = xmlnode_get_namespace (child);
+      for (gsize i = 0; i < G_N_ELEMENTS (claimable); i++)
+        if (g_strcmp0 (ns, claimable[i]) == 0)
+          return TRUE;
+      return FALSE;
+    }
+  return FALSE;
+}
+
+/* First in libpurple's order (TESTING-NOTES): TRUE stops all further handling, so only what
+ * the core recognises as its own (by sid, IBB sid or IQ id, and sender) is consumed. */
+static gboolean
+on_receiving_iq (PurpleConnection *gc, const char *type, const char *id, const char *from,
+                 xmlnode *iq, gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find_gc (gc);
+  g_autofree char *xml = NULL;
+  gboolean ours;
+  int len = 0;
+
+  if (xa == NULL || xa->hub == NULL || id == NULL || type == NULL)
+    return FALSE;
+  if (strcmp (type, "result") == 0 || strcmp (type, "error") == 0)
+    {
+      if (!g_str_has_prefix (id, "xtls"))
+        return FALSE;
+      if (g_hash_table_contains (xa->disco, id))
+        {
+          disco_answer (xa, type, id, from, iq);
+          return TRUE;
+        }
+    }
+  else if (!is_claimable (iq))
+    return FALSE;
+
+  xml = xmlnode_to_str (iq, &len);
+  ours = xtls_hub_receive (xa->hub, xml, len);
+  xtls_glue_schedule (xa);
+  return ours;
+}
+
+/* ---- presence: which resources are online ------------------------------------------------ */
+
+static gboolean
+on_receiving_presence (PurpleConnection *gc, const char *type, const char *from, xmlnode *presence,
+                       gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find_gc (gc);
+  g_autofree char *bare = NULL;
+  g_autofree char *key = NULL;
+  GHashTable *online;
+
+  if (xa == NULL || from == NULL || strchr (from, '/') == NULL)
+    return FALSE;
+  bare = xtls_bare_of (from);
+  key = g_utf8_strdown (bare, -1);
+  online = g_hash_table_lookup (xa->resources, key);
+  if (type == NULL || strcmp (type, "available") == 0)
+    {
+      xmlnode *prio = xmlnode_get_child (presence, "priority");
+      g_autofree char *text = prio != NULL ? xmlnode_get_data (prio) : NULL;
+      if (online == NULL)
+        {
+          online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_insert (xa->resources, g_strdup (key), online);
+        }
+      g_hash_table_insert (online, g_strdup (from),
+                           GINT_TO_POINTER (text != NULL ? atoi (text) : 0));
+    }
+  else if (strcmp (type, "unavailable") == 0 || strcmp (type, "error") == 0)
+    {
+      if (online != NULL)
+        g_hash_table_remove (online, from);
+      /* The session with that resource ends with a visible reason. */
+      xtls_hub_peer_offline (xa->hub, from);
+      xtls_glue_schedule (xa);
+    }
+  return FALSE;
+}
+
+static gint
+by_priority (gconstpointer a, gconstpointer b, gpointer online)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (online, b))
+         - GPOINTER_TO_INT (g_hash_table_lookup (online, a));
+}
+
+GList *
+xtls_xmpp_resources (XtlsAccount *xa, const char *bare)
+{
+  g_autofree char *key = g_utf8_strdown (bare, -1);
+  GHashTable *online = g_hash_table_lookup (xa->resources, key);
+
+  if (online == NULL)
+    return NULL;
+  return g_list_sort_with_data (g_hash_table_get_keys (online), by_priority, online);
+}
+
+void
+xtls_xmpp_init (PurplePlugin *plugin)
+{
+  PurplePlugin *jabber = xtls_glue_jabber ();
+
+  purple_signal_connect (jabber, "jabber-receiving-iq", plugin, PURPLE_CALLBACK (on_receiving_iq),
+                         NULL);
+  purple_signal_connect (jabber, "jabber-receiving-presence", plugin,
+                         PURPLE_CALLBACK (on_receiving_presence), NULL);
+}
+
+void
+xtls_disco_query_free (gpointer query)
+{
+  disco_query_free (query);
+}
