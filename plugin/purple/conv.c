@@ -290,7 +290,7 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
     purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
                           PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
   }
-  if (c->ended_by_peer)
+  if (c->ended_by_peer && s == NULL)
     {
       report_not_sent (xa, c->bare, text,
                        "your contact ended the private conversation; type /xtls start to "
@@ -425,6 +425,8 @@ hub_state_changed (XtlsHub *hub, XtlsSession *s, XtlsTrustState state, const GEr
   text = describe_state (s, state, error, c->bare, c);
   if (state == XTLS_STATE_FINISHED && error == NULL && !c->stopping && was_private)
     c->ended_by_peer = TRUE;
+  else if (state == XTLS_STATE_NEGOTIATING || state == XTLS_STATE_PRIVATE)
+    c->ended_by_peer = FALSE; /* a new private conversation replaces the ended one */
   if (state == XTLS_STATE_FINISHED || state == XTLS_STATE_FAILED)
     {
       xtls_prompt_close (xa, c->bare);
