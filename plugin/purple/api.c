@@ -2,6 +2,7 @@
  * what happens, IPC calls to act. */
 #include <string.h>
 
+#include "fingerprint.h"
 #include "glue.h"
 #include "xtls-error.h"
 
@@ -16,11 +17,12 @@ xtls_api_emit_state (XtlsAccount *xa, XtlsSession *s, XtlsTrustState state, cons
                       xtls_session_get_peer (s), reason, (guint)state);
 }
 
-void
+gboolean
 xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
 {
-  purple_signal_emit (xtls_glue_plugin (), "xtls-decision-needed", xa->account,
-                      xtls_session_get_peer (s), (guint)decision);
+  return GPOINTER_TO_INT (purple_signal_emit_return_1 (xtls_glue_plugin (), "xtls-decision-needed",
+                                                       xa->account, xtls_session_get_peer (s),
+                                                       (guint)decision));
 }
 
 void
@@ -118,12 +120,36 @@ ipc_get_fingerprint (PurpleAccount *account)
   return identity != NULL ? g_strdup (xtls_identity_get_fingerprint (identity)) : NULL;
 }
 
+static const char *
+peer_fingerprint (XtlsAccount *xa, const char *peer)
+{
+  XtlsSession *s = find_session (xa, peer);
+  const char *fp = s != NULL ? xtls_session_get_peer_fingerprint (s) : NULL;
+  g_autofree char *bare = NULL;
+
+  if (fp == NULL && xa != NULL && peer != NULL)
+    {
+      bare = xtls_bare_of (peer);
+      fp = xtls_trust_store_lookup (xa->trust, bare);
+    }
+  return fp;
+}
+
 static char *
 ipc_get_peer_fingerprint (PurpleAccount *account, const char *peer)
 {
-  XtlsSession *s = find_session (xtls_glue_find (account), peer);
-  const char *fp = s != NULL ? xtls_session_get_peer_fingerprint (s) : NULL;
-  return g_strdup (fp);
+  return g_strdup (peer_fingerprint (xtls_glue_find (account), peer));
+}
+
+static char *
+ipc_get_safety_code (PurpleAccount *account, const char *peer)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  const char *fp = peer_fingerprint (xa, peer);
+
+  if (fp == NULL || strlen (fp) != 64)
+    return NULL;
+  return xtls_fingerprint_safety_code (xtls_identity_get_fingerprint (xa->identity), fp);
 }
 
 static GList *
@@ -179,8 +205,9 @@ xtls_api_register (PurplePlugin *plugin)
   purple_signal_register (plugin, "xtls-state-changed",
                           purple_marshal_VOID__POINTER_POINTER_POINTER_UINT, NULL, 4, ACCOUNT,
                           STRING, STRING, UINT);
-  purple_signal_register (plugin, "xtls-decision-needed", purple_marshal_VOID__POINTER_POINTER_UINT,
-                          NULL, 3, ACCOUNT, STRING, UINT);
+  purple_signal_register (plugin, "xtls-decision-needed",
+                          purple_marshal_BOOLEAN__POINTER_POINTER_UINT,
+                          purple_value_new (PURPLE_TYPE_BOOLEAN), 3, ACCOUNT, STRING, UINT);
   purple_signal_register (plugin, "xtls-message-status",
                           purple_marshal_VOID__POINTER_POINTER_POINTER_UINT, NULL, 4, ACCOUNT,
                           STRING, STRING, UINT);
@@ -205,6 +232,8 @@ xtls_api_register (PurplePlugin *plugin)
                               purple_marshal_POINTER__POINTER, STRING, 1, ACCOUNT);
   purple_plugin_ipc_register (plugin, "get-peer-fingerprint",
                               PURPLE_CALLBACK (ipc_get_peer_fingerprint),
+                              purple_marshal_POINTER__POINTER_POINTER, STRING, 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "get-safety-code", PURPLE_CALLBACK (ipc_get_safety_code),
                               purple_marshal_POINTER__POINTER_POINTER, STRING, 2, ACCOUNT, STRING);
   purple_plugin_ipc_register (plugin, "list-known-peers", PURPLE_CALLBACK (ipc_list_known_peers),
                               purple_marshal_POINTER__POINTER,

@@ -446,8 +446,8 @@ hub_decision_needed (XtlsHub *hub, XtlsSession *s, XtlsDecision decision, gpoint
 {
   XtlsAccount *xa = user_data;
 
-  xtls_api_emit_decision (xa, s, decision);
-  xtls_prompt_decision (xa, s, decision);
+  if (!xtls_api_emit_decision (xa, s, decision))
+    xtls_prompt_decision (xa, s, decision);
 }
 
 static void

@@ -110,6 +110,7 @@ void xtls_cmds_unregister (void);
 void xtls_api_register (PurplePlugin *plugin);
 void xtls_api_emit_state (XtlsAccount *xa, XtlsSession *session, XtlsTrustState state,
                           const char *reason);
-void xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
+/* TRUE if a UI claimed the decision (it answers through IPC). */
+gboolean xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
 void xtls_api_emit_message_status (XtlsAccount *xa, XtlsSession *session, const char *text,
                                    gboolean sent);

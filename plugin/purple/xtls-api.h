@@ -57,9 +57,10 @@ enum
  *   A session's trust level changed. @reason is a sentence for the user, or NULL.
  *
  * "xtls-decision-needed"
- *   void (PurpleAccount *account, const char *peer, guint decision)
- *   The session waits for the user. The plugin also asks through purple_request_*, so a UI
- *   that does nothing special still gets a dialog; a UI may answer through IPC instead.
+ *   gboolean (PurpleAccount *account, const char *peer, guint decision)
+ *   The session waits for the user. Return TRUE if your UI shows its own dialog and answers
+ *   through IPC ("decide", "supply-password"); otherwise (every handler returns FALSE) the
+ *   plugin asks through purple_request_*, so any libpurple UI still gets a dialog.
  *
  * "xtls-message-status"
  *   void (PurpleAccount *account, const char *peer, const char *text, guint sent)
@@ -81,7 +82,10 @@ enum
  * "get-fingerprint"  char * (PurpleAccount *account)
  *     This account's own SHA-256 fingerprint (hex), creating the key on first use.
  * "get-peer-fingerprint" char * (PurpleAccount *account, const char *peer)
- *     The fingerprint @peer announced in the current session, or NULL.
+ *     The fingerprint @peer announced in the current session (else the verified one), or NULL.
+ * "get-safety-code"  char * (PurpleAccount *account, const char *peer)
+ *     The combined safety code of our fingerprint and @peer's: ten groups of four digits, the
+ *     same on both screens whatever the order. NULL when @peer's fingerprint is unknown.
  * "list-known-peers" GList * (PurpleAccount *account)
  *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID.
  * "trust"            gboolean (PurpleAccount *account, const char *bare_jid, const char *fpr)
