@@ -106,18 +106,7 @@ xtls_hub_free (XtlsHub *hub)
     return;
   xtls_hub_enter (hub);
   for (guint i = 0; i < hub->sessions->len; i++)
-    xtls_session_stop (g_ptr_array_index (hub->sessions, i));
-  /* Whatever could not end politely ends now: report unsent messages, release engines. */
-  for (guint i = 0; i < hub->sessions->len; i++)
-    {
-      XtlsSession *s = g_ptr_array_index (hub->sessions, i);
-      if (xtls_session_is_live (s))
-        {
-          g_autoptr (GError) error
-              = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "the plugin was unloaded");
-          xtls_session_fail (s, XTLS_REASON_NONE, error);
-        }
-    }
+    xtls_session_stop_now (g_ptr_array_index (hub->sessions, i));
   xtls_hub_leave (hub);
   for (guint i = 0; i < hub->sessions->len; i++)
     xtls_session_free (g_ptr_array_index (hub->sessions, i));

@@ -50,6 +50,9 @@ void xtls_session_handle_ibb (XtlsSession *session, const XtlsIq *iq);
 void xtls_session_handle_reply (XtlsSession *session, const XtlsIq *iq);
 /* Fails the session with @error (transfer none), sending @reason if not NONE. */
 void xtls_session_fail (XtlsSession *session, XtlsJingleReason reason, const GError *error);
+/* Ends the session at once because the account goes away: a polite end without waiting for
+ * acknowledgements; the session counts as FINISHED, not FAILED. */
+void xtls_session_stop_now (XtlsSession *session);
 /* Hands the unsent messages of @from over to @to (tie-break loser, restarted peer). */
 void xtls_session_take_outbox (XtlsSession *to, XtlsSession *from);
 gint64 xtls_session_next_deadline (XtlsSession *session);

@@ -236,28 +236,33 @@ xtls_session_complete_stop (XtlsSession *s)
   xtls_session_end (s, XTLS_STATE_FINISHED, NULL);
 }
 
-void
-xtls_session_stop (XtlsSession *s)
+/* @now: the account is going away (sign-off, unload), so nothing can wait for the peer's
+ * acknowledgements: what is queued goes out, the terminate follows at once, and the session
+ * counts as finished rather than failed. */
+static void
+stop (XtlsSession *s, gboolean now)
 {
-  g_return_if_fail (s != NULL);
-
-  if (!xtls_session_is_live (s) || s->phase == PHASE_ENDING)
+  if (!xtls_session_is_live (s) || (s->phase == PHASE_ENDING && !now))
     return;
   xtls_hub_enter (s->hub);
   if (s->tls_up)
     {
       /* PROTOCOL.md §6: </stream:stream>, then session-terminate <success/>, then IBB <close/>,
        * once the data before them has been acknowledged so no message is cut off. */
-      s->phase = PHASE_ENDING;
-      xtls_xml_stream_close (s->xml);
-      xtls_tls_channel_close (s->tls);
-      if (xtls_ibb_get_pending_bytes (s->ibb) == 0 && xtls_ibb_get_unacked (s->ibb) == 0)
+      if (s->phase != PHASE_ENDING)
+        {
+          s->phase = PHASE_ENDING;
+          xtls_xml_stream_close (s->xml);
+          xtls_tls_channel_close (s->tls);
+        }
+      if (now || (xtls_ibb_get_pending_bytes (s->ibb) == 0 && xtls_ibb_get_unacked (s->ibb) == 0))
         xtls_session_complete_stop (s);
     }
   else
     {
-      g_autoptr (GError) error
-          = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
+      g_autoptr (GError) error = NULL;
+      if (!now)
+        error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
       if (s->phase != PHASE_IDLE)
         xtls_session_send_terminate (s, s->initiator || s->phase != PHASE_OFFER_RECEIVED
                                             ? XTLS_REASON_CANCEL
@@ -265,6 +270,20 @@ xtls_session_stop (XtlsSession *s)
       xtls_session_end (s, XTLS_STATE_FINISHED, error);
     }
   xtls_hub_leave (s->hub);
+}
+
+void
+xtls_session_stop (XtlsSession *s)
+{
+  g_return_if_fail (s != NULL);
+  stop (s, FALSE);
+}
+
+void
+xtls_session_stop_now (XtlsSession *s)
+{
+  g_return_if_fail (s != NULL);
+  stop (s, TRUE);
 }
 
 /* ---- Deadlines ------------------------------------------------------------------------ */

@@ -84,7 +84,8 @@ typedef struct
 XtlsHub *xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust,
                        const XtlsClock *clock, const XtlsHubConfig *config, const XtlsHubOps *ops,
                        gpointer user_data);
-/* Ends every live session politely (as xtls_session_stop), then frees. */
+/* Ends every live session politely, without waiting for the peer's acknowledgements (the
+ * account is going away), then frees. The sessions end as FINISHED. */
 void xtls_hub_free (XtlsHub *hub);
 
 /* Feeds one outer <iq/> as text. Returns TRUE if it belonged to this hub (then it has been

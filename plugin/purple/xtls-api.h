@@ -65,7 +65,8 @@ enum
  * "xtls-message-status"
  *   void (PurpleAccount *account, const char *peer, const char *text, guint sent)
  *   A message the user typed for an encrypted conversation went into the tunnel (@sent TRUE)
- *   or was not sent at all (FALSE: the session could not be made private).
+ *   or was not sent at all (FALSE: the session could not be made private). @peer is NULL when
+ *   no session was ever started (the contact's client turned out not to support XTLS).
  */
 
 /* ---- IPC (purple_plugin_ipc_call on the plugin) -------------------------------------------

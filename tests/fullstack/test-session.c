@@ -449,6 +449,30 @@ test_stop_while_negotiating (Fixture *f, gconstpointer data)
                   XTLS_ERROR_DECLINED);
 }
 
+/* Sign-off or unload: the session ends at once, politely, and nobody is told it "failed". */
+static void
+test_account_goes_away (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s;
+
+  xtls_loopback_pin_both (lb);
+  s = alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  xtls_session_send_message (s, "last words");
+  xtls_session_stop_now (s);
+  /* Finished at once, without waiting for bob's acknowledgements. */
+  assert_state (lb->alice, XTLS_STATE_FINISHED);
+  g_assert_null (xtls_session_get_error (s));
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->bob, XTLS_STATE_FINISHED);
+  g_assert_null (xtls_session_get_error (xtls_test_peer_session (lb->bob)));
+  /* What was written before the end still arrives. */
+  g_assert_cmpuint (lb->bob->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 0), ==, "last words");
+}
+
 static void
 test_restart_after_finish (Fixture *f, gconstpointer data)
 {
@@ -490,6 +514,7 @@ main (int argc, char **argv)
   ADD ("/session/tie-break", test_tie_break, NULL);
   ADD ("/session/end/peer-offline", test_peer_offline, NULL);
   ADD ("/session/end/stop-while-negotiating", test_stop_while_negotiating, NULL);
+  ADD ("/session/end/account-goes-away", test_account_goes_away, NULL);
   ADD ("/session/end/restart-after-finish", test_restart_after_finish, NULL);
   return g_test_run ();
 }
