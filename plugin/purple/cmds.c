@@ -1,5 +1,6 @@
 /* /xtls in a conversation: a consumer of the same functions the IPC API exposes. Answers are
  * written into the conversation as system messages, in plain words. */
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "glue.h"
@@ -7,16 +8,18 @@
 
 static PurpleCmdId cmd_id;
 
-static const char help_text[]
-    = "/xtls start: start a private (end-to-end encrypted) conversation\n"
-      "/xtls stop: end it; messages are then sent unencrypted\n"
-      "/xtls status: how private this conversation is\n"
-      "/xtls verify: compare fingerprints with your contact and mark their key as verified\n"
-      "/xtls password [secret]: verify with a password you both know instead\n"
-      "/xtls fingerprint: show your fingerprint and your contact's\n"
-      "/xtls forget: forget your contact's verified key\n"
-      "/xtls require | auto | manual | never: when to use encryption with this contact\n"
-      "/xtls help: this text";
+static const char *const help_text
+    /* Translators: the answer to /xtls help. Do not translate the commands ("/xtls start", ...,
+     * "require | auto | manual | never"), only what follows each colon. */
+    = N_ ("/xtls start: start a private (end-to-end encrypted) conversation\n"
+          "/xtls stop: end it; messages are then sent unencrypted\n"
+          "/xtls status: how private this conversation is\n"
+          "/xtls verify: compare fingerprints with your contact and mark their key as verified\n"
+          "/xtls password [secret]: verify with a password you both know instead\n"
+          "/xtls fingerprint: show your fingerprint and your contact's\n"
+          "/xtls forget: forget your contact's verified key\n"
+          "/xtls require | auto | manual | never: when to use encryption with this contact\n"
+          "/xtls help: this text");
 
 static const char *
 state_words (XtlsTrustState state)
@@ -24,18 +27,18 @@ state_words (XtlsTrustState state)
   switch (state)
     {
       case XTLS_STATE_NOT_PRIVATE:
-        return "Not private: messages are sent unencrypted.";
+        return _ ("Not private: messages are sent unencrypted.");
       case XTLS_STATE_NEGOTIATING:
-        return "Setting up a private conversation; your messages wait for it.";
+        return _ ("Setting up a private conversation; your messages wait for it.");
       case XTLS_STATE_UNVERIFIED:
-        return "Unverified: encrypted (or about to be), but your contact's identity is not "
-               "verified.";
+        return _ ("Unverified: encrypted (or about to be), but your contact's identity is not "
+                  "verified.");
       case XTLS_STATE_PRIVATE:
-        return "Private: end-to-end encrypted with a verified contact.";
+        return _ ("Private: end-to-end encrypted with a verified contact.");
       case XTLS_STATE_FINISHED:
-        return "Finished: the private conversation has ended.";
+        return _ ("Finished: the private conversation has ended.");
       case XTLS_STATE_FAILED:
-        return "Failed: the private conversation could not be set up.";
+        return _ ("Failed: the private conversation could not be set up.");
     }
   return "";
 }
@@ -48,13 +51,17 @@ cmd_status (XtlsAccount *xa, const char *bare)
   XtlsTrustState state = s != NULL ? xtls_session_get_state (s) : XTLS_STATE_NOT_PRIVATE;
   const char *pin = xtls_trust_store_lookup (xa->trust, c->bare);
   const char *tls = s != NULL ? xtls_session_get_tls_description (s) : NULL;
+  g_autofree char *device
+      /* Translators: %s is the contact's full XMPP address, including the device part after "/" */
+      = s != NULL ? g_strdup_printf (_ ("Device: %s"), xtls_session_get_peer (s)) : NULL;
 
-  xtls_conv_notice (
-      xa, bare, 0, "%s%s%s%s%s %s", state_words (state), s != NULL ? " Device: " : "",
-      s != NULL ? xtls_session_get_peer (s) : "", tls != NULL ? ", " : "", tls != NULL ? tls : "",
-      pin != NULL ? "Their key is verified and remembered." : "Their key is not verified yet.");
+  xtls_conv_notice (xa, bare, 0, "%s%s%s%s%s %s", state_words (state), device != NULL ? " " : "",
+                    device != NULL ? device : "", tls != NULL ? ", " : "", tls != NULL ? tls : "",
+                    pin != NULL ? _ ("Their key is verified and remembered.")
+                                : _ ("Their key is not verified yet."));
   if (state == XTLS_STATE_FAILED && xtls_session_get_error (s) != NULL)
-    xtls_conv_notice (xa, bare, 0, "Last failure: %s",
+    /* Translators: %s is a sentence saying why the last private conversation failed */
+    xtls_conv_notice (xa, bare, 0, _ ("Last failure: %s"),
                       xtls_error_describe (xtls_session_get_error (s)));
 }
 
@@ -90,21 +97,25 @@ cmd_verify (XtlsAccount *xa, const char *bare)
   if (peer_fp == NULL)
     {
       xtls_conv_notice (xa, bare, 0,
-                        "There is no key to verify yet: type /xtls start first, then compare the "
-                        "safety code with your contact.");
+                        /* Translators: do not translate the command "/xtls start" */
+                        _ ("There is no key to verify yet: type /xtls start first, then compare "
+                           "the safety code with your contact."));
       return;
     }
   if (!xtls_trust_store_pin (xa->trust, c->bare, peer_fp, XTLS_VERIFIED_FINGERPRINT,
                              g_get_real_time () / G_USEC_PER_SEC, &error))
     {
-      xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "Could not save the key: %s",
+      /* Translators: %s is the system's error message (e.g. a file could not be written) */
+      xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, _ ("Could not save the key: %s"),
                         error->message);
       return;
     }
-  xtls_conv_notice (xa, bare, 0,
-                    "%s's key is now marked as verified. Only do this after comparing the "
-                    "safety code (/xtls fingerprint) with them.",
-                    c->bare);
+  xtls_conv_notice (
+      xa, bare, 0,
+      /* Translators: %s is the contact's XMPP address; do not translate "/xtls fingerprint" */
+      _ ("%s's key is now marked as verified. Only do this after comparing the "
+         "safety code (/xtls fingerprint) with them."),
+      c->bare);
 }
 
 static void
@@ -138,11 +149,14 @@ cmd_policy (XtlsAccount *xa, const char *bare, int policy, const char *words)
   if (buddy == NULL)
     {
       xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
-                        "Add %s to your buddy list first; the setting is kept there.", bare);
+                        /* Translators: %s is the contact's XMPP address */
+                        _ ("Add %s to your buddy list first; the setting is kept there."), bare);
       return;
     }
   purple_blist_node_set_int ((PurpleBlistNode *)buddy, XTLS_BLIST_POLICY, policy);
-  xtls_conv_notice (xa, bare, 0, "From now on: %s", words);
+  /* Translators: %s is one of the four settings below ("always encrypt with this contact;
+   * ...", "encrypt automatically ...", "encrypt only when ...", "never encrypt ...") */
+  xtls_conv_notice (xa, bare, 0, _ ("From now on: %s"), words);
 }
 
 static PurpleCmdRet
@@ -155,7 +169,7 @@ on_xtls (PurpleConversation *conv, const gchar *cmd, gchar **args, gchar **error
 
   if (xa == NULL)
     {
-      *error = g_strdup ("XTLS is not active for this account (is it connected?).");
+      *error = g_strdup (_ ("XTLS is not active for this account (is it connected?)."));
       return PURPLE_CMD_RET_FAILED;
     }
   if (strcmp (sub, "start") == 0)
@@ -175,23 +189,28 @@ on_xtls (PurpleConversation *conv, const gchar *cmd, gchar **args, gchar **error
       g_autofree char *bare = xtls_bare_of (name);
       xtls_trust_store_forget (xa->trust, bare, NULL);
       xtls_conv_notice (xa, name, 0,
-                        "Forgot %s's key. The next private conversation asks you to verify "
-                        "them again.",
+                        /* Translators: %s is the contact's XMPP address */
+                        _ ("Forgot %s's key. The next private conversation asks you to verify "
+                           "them again."),
                         bare);
     }
   else if (strcmp (sub, "require") == 0)
     cmd_policy (xa, name, XTLS_API_POLICY_REQUIRE,
-                "always encrypt with this contact; nothing is ever sent unencrypted.");
+                /* Translators: completes "From now on: %s" */
+                _ ("always encrypt with this contact; nothing is ever sent unencrypted."));
   else if (strcmp (sub, "auto") == 0)
     cmd_policy (xa, name, XTLS_API_POLICY_OPPORTUNISTIC,
-                "encrypt automatically whenever this contact's client supports it.");
+                /* Translators: completes "From now on: %s" */
+                _ ("encrypt automatically whenever this contact's client supports it."));
   else if (strcmp (sub, "manual") == 0)
-    cmd_policy (xa, name, XTLS_API_POLICY_MANUAL, "encrypt only when you type /xtls start.");
+    /* Translators: completes "From now on: %s"; do not translate "/xtls start" */
+    cmd_policy (xa, name, XTLS_API_POLICY_MANUAL, _ ("encrypt only when you type /xtls start."));
   else if (strcmp (sub, "never") == 0)
     cmd_policy (xa, name, XTLS_API_POLICY_NEVER,
-                "never encrypt with this contact, and decline their requests.");
+                /* Translators: completes "From now on: %s" */
+                _ ("never encrypt with this contact, and decline their requests."));
   else
-    xtls_conv_notice (xa, name, 0, "%s", help_text);
+    xtls_conv_notice (xa, name, 0, "%s", _ (help_text));
   xtls_glue_schedule (xa);
   return PURPLE_CMD_RET_OK;
 }
@@ -203,8 +222,11 @@ xtls_cmds_register (PurplePlugin *plugin)
                                 PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY
                                     | PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS,
                                 "prpl-jabber", on_xtls,
-                                "xtls &lt;start|stop|status|verify|password|fingerprint|forget|"
-                                "help&gt;: private (end-to-end encrypted) conversations",
+                                /* Translators: shown by /help xtls. Translate only the text
+                                 * after the colon; keep "&lt;" and "&gt;" as they are. */
+                                _ ("xtls &lt;start|stop|status|verify|password|fingerprint|"
+                                   "forget|help&gt;: private (end-to-end encrypted) "
+                                   "conversations"),
                                 NULL);
 }
 

@@ -5,12 +5,15 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "glue.h"
 #include "xtls-error.h"
 
 /* Marks messages that travelled through the tunnel ("🔒 "). */
 #define LOCK_MARK "\xf0\x9f\x94\x92 "
-#define PLAIN_MARK "\xe2\x9a\xa0 not encrypted: "
+/* Marks a plaintext message that arrives during a private conversation ("⚠ "). */
+#define WARNING_MARK "\xe2\x9a\xa0 "
 
 /* ---- contacts ----------------------------------------------------------------------------- */
 
@@ -106,7 +109,9 @@ xtls_conv_notice (XtlsAccount *xa, const char *bare, PurpleMessageFlags flags, c
 static void
 report_not_sent (XtlsAccount *xa, const char *bare, const char *text, const char *why)
 {
-  xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "Not sent (%s): \"%s\"", why, text);
+  /* Translators: the first %s is the reason (one of the "Not sent" reasons below, e.g. "your
+   * contact is offline"), the second %s is the text of the message that was not sent. */
+  xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, _ ("Not sent (%s): \"%s\""), why, text);
 }
 
 /* Texts typed while we found out whether the peer can do XTLS: they never leave. */
@@ -131,7 +136,8 @@ send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
 
   if (id == 0)
     {
-      report_not_sent (xa, bare, text, "the private conversation has ended");
+      /* Translators: a reason in "Not sent (%s): ..." */
+      report_not_sent (xa, bare, text, _ ("the private conversation has ended"));
       return;
     }
   g_hash_table_insert (xa->messages, g_memdup2 (&id, sizeof id), g_strdup (text));
@@ -191,13 +197,17 @@ xtls_conv_start (XtlsAccount *xa, const char *peer)
   if (best == NULL)
     {
       xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
-                        "%s is not online, so a private conversation cannot start now.", c->bare);
-      fail_waiting (xa, c, "your contact is offline");
+                        /* Translators: %s is the contact's XMPP address, e.g. alice@example.org */
+                        _ ("%s is not online, so a private conversation cannot start now."),
+                        c->bare);
+      /* Translators: a reason in "Not sent (%s): ..." */
+      fail_waiting (xa, c, _ ("your contact is offline"));
       return FALSE;
     }
   /* Caps did not say yes: ask the most likely resource directly (XEP-0030). */
   xtls_conv_notice (xa, c->bare, 0,
-                    "Checking whether %s's client supports private conversations...", c->bare);
+                    /* Translators: %s is the contact's XMPP address */
+                    _ ("Checking whether %s's client supports private conversations..."), c->bare);
   xtls_xmpp_query_support (xa, c, best);
   return TRUE;
 }
@@ -213,15 +223,20 @@ xtls_conv_resolved (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
     }
   if (full_jid == NULL)
     {
-      xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
-                        "%s's client does not support XTLS private conversations, so nothing was "
-                        "encrypted. %s",
-                        c->bare,
-                        xtls_glue_policy (xa, c->bare) == XTLS_API_POLICY_REQUIRE
-                            ? "Your settings require encryption with this contact: messages "
-                              "will not be sent."
-                            : "Type /xtls stop to chat without encryption.");
-      fail_waiting (xa, c, "your contact's client does not support XTLS");
+      xtls_conv_notice (
+          xa, c->bare, PURPLE_MESSAGE_ERROR,
+          /* Translators: the first %s is the contact's XMPP address; the second %s is one of the
+           * two sentences that follow ("Your settings require..." or "Type /xtls stop..."). */
+          _ ("%s's client does not support XTLS private conversations, so nothing "
+             "was encrypted. %s"),
+          c->bare,
+          xtls_glue_policy (xa, c->bare) == XTLS_API_POLICY_REQUIRE
+              ? _ ("Your settings require encryption with this contact: messages "
+                   "will not be sent.")
+              /* Translators: do not translate the command "/xtls stop" */
+              : _ ("Type /xtls stop to chat without encryption."));
+      /* Translators: a reason in "Not sent (%s): ..." */
+      fail_waiting (xa, c, _ ("your contact's client does not support XTLS"));
     }
 }
 
@@ -234,11 +249,12 @@ xtls_conv_stop (XtlsAccount *xa, const char *peer)
   c->wanted = FALSE;
   c->ended_by_peer = FALSE;
   g_clear_pointer (&c->resolving, g_free);
-  fail_waiting (xa, c, "you turned encryption off");
+  /* Translators: a reason in "Not sent (%s): ..." */
+  fail_waiting (xa, c, _ ("you turned encryption off"));
   if (s == NULL)
     {
       xtls_conv_notice (xa, c->bare, 0,
-                        "No private conversation is running; messages are sent unencrypted.");
+                        _ ("No private conversation is running; messages are sent unencrypted."));
       return;
     }
   c->stopping = TRUE;
@@ -292,9 +308,11 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
   }
   if (c->ended_by_peer && s == NULL)
     {
-      report_not_sent (xa, c->bare, text,
-                       "your contact ended the private conversation; type /xtls start to "
-                       "start a new one or /xtls stop to chat unencrypted");
+      report_not_sent (
+          xa, c->bare, text,
+          /* Translators: a reason in "Not sent (%s): ..."; do not translate the commands */
+          _ ("your contact ended the private conversation; type /xtls start to "
+             "start a new one or /xtls stop to chat unencrypted"));
       return;
     }
   if (s != NULL)
@@ -325,7 +343,9 @@ on_receiving_im (PurpleAccount *account, char **sender, char **message, PurpleCo
       && (xtls_session_get_state (s) == XTLS_STATE_PRIVATE
           || xtls_session_get_state (s) == XTLS_STATE_UNVERIFIED))
     {
-      char *warned = g_strconcat (PLAIN_MARK, *message, NULL);
+      /* Translators: put before a message that arrived unencrypted in the middle of a private
+       * conversation: "⚠ not encrypted: <message>". Keep the colon and the space. */
+      char *warned = g_strconcat (WARNING_MARK, _ ("not encrypted: "), *message, NULL);
       g_free (*message);
       *message = warned;
     }
@@ -371,39 +391,57 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
             && c->last_state != XTLS_STATE_FAILED)
           return NULL; /* the decision was made; the setup continues */
         return xtls_session_is_initiator (s)
-                   ? g_strdup_printf ("Starting a private conversation with %s...", bare)
-                   : g_strdup_printf ("%s started a private conversation. Setting it up...", bare);
+                   /* Translators: %s is the contact's XMPP address */
+                   ? g_strdup_printf (_ ("Starting a private conversation with %s..."), bare)
+                   /* Translators: %s is the contact's XMPP address */
+                   : g_strdup_printf (_ ("%s started a private conversation. Setting it up..."),
+                                      bare);
       case XTLS_STATE_UNVERIFIED:
         if (tls == NULL)
-          return g_strdup_printf ("Waiting for your decision: is this really %s? (See the dialog, "
-                                  "or type /xtls verify, /xtls password or /xtls stop.)",
+          /* Translators: %s is the contact's XMPP address; do not translate the commands */
+          return g_strdup_printf (_ ("Waiting for your decision: is this really %s? (See the "
+                                     "dialog, or type /xtls verify, /xtls password or /xtls "
+                                     "stop.)"),
                                   bare);
-        return g_strdup_printf ("Private conversation with %s started, but their identity is NOT "
-                                "verified: you accepted their key for this session only. "
-                                "Messages are end-to-end encrypted (%s).",
+        /* Translators: the first %s is the contact's XMPP address, the second the encryption in
+         * technical terms, e.g. "TLS1.3, AES-256-GCM" */
+        return g_strdup_printf (_ ("Private conversation with %s started, but their identity is "
+                                   "NOT verified: you accepted their key for this session only. "
+                                   "Messages are end-to-end encrypted (%s)."),
                                 bare, tls);
       case XTLS_STATE_PRIVATE:
-        return g_strdup_printf ("Private conversation with %s started. Their identity is verified "
-                                "(%s). Messages are end-to-end encrypted (%s).",
+        /* Translators: the first %s is the contact's XMPP address, the second says how the
+         * identity was verified ("by your shared password" or "by their known key"), the third
+         * is the encryption in technical terms, e.g. "TLS1.3, AES-256-GCM" */
+        return g_strdup_printf (_ ("Private conversation with %s started. Their identity is "
+                                   "verified (%s). Messages are end-to-end encrypted (%s)."),
                                 bare,
                                 xtls_session_get_method (s) == XTLS_METHOD_SRP
-                                    ? "by your shared password"
-                                    : "by their known key",
+                                    /* Translators: how the identity was verified, see above */
+                                    ? _ ("by your shared password")
+                                    /* Translators: how the identity was verified, see above */
+                                    : _ ("by their known key"),
                                 tls != NULL ? tls : "TLS");
       case XTLS_STATE_FINISHED:
         if (error != NULL)
-          return g_strdup_printf ("The private conversation with %s ended: %s", bare,
+          /* Translators: the first %s is the contact's XMPP address, the second a sentence
+           * saying why it ended */
+          return g_strdup_printf (_ ("The private conversation with %s ended: %s"), bare,
                                   xtls_error_describe (error));
         if (c->stopping)
-          return g_strdup_printf ("The private conversation with %s ended. Messages are now sent "
-                                  "unencrypted.",
+          /* Translators: %s is the contact's XMPP address */
+          return g_strdup_printf (_ ("The private conversation with %s ended. Messages are now "
+                                     "sent unencrypted."),
                                   bare);
-        return g_strdup_printf ("%s ended the private conversation. Your messages will not be "
-                                "sent until you type /xtls start (new private conversation) or "
-                                "/xtls stop (continue unencrypted).",
+        /* Translators: %s is the contact's XMPP address; do not translate the commands */
+        return g_strdup_printf (_ ("%s ended the private conversation. Your messages will not be "
+                                   "sent until you type /xtls start (new private conversation) "
+                                   "or /xtls stop (continue unencrypted)."),
                                 bare);
       case XTLS_STATE_FAILED:
-        return g_strdup_printf ("The private conversation with %s failed. %s", bare,
+        /* Translators: the first %s is the contact's XMPP address, the second a sentence
+         * saying why it failed */
+        return g_strdup_printf (_ ("The private conversation with %s failed. %s"), bare,
                                 xtls_error_describe (error));
     }
   return NULL;
@@ -473,7 +511,8 @@ hub_message_status (XtlsHub *hub, XtlsSession *s, guint64 id, gboolean sent, gpo
   if (text == NULL)
     return;
   if (!sent)
-    report_not_sent (xa, bare, text, "the private conversation could not be set up");
+    /* Translators: a reason in "Not sent (%s): ..." */
+    report_not_sent (xa, bare, text, _ ("the private conversation could not be set up"));
   xtls_api_emit_message_status (xa, s, text, sent);
   g_hash_table_remove (xa->messages, &id);
 }
@@ -487,8 +526,9 @@ hub_incoming (XtlsHub *hub, XtlsSession *s, gpointer user_data)
   if (xtls_glue_policy (xa, bare) != XTLS_API_POLICY_NEVER)
     return TRUE;
   xtls_conv_notice (xa, bare, 0,
-                    "%s asked for a private conversation; declined because your settings say "
-                    "never to use encryption with this contact.",
+                    /* Translators: %s is the contact's XMPP address */
+                    _ ("%s asked for a private conversation; declined because your settings say "
+                       "never to use encryption with this contact."),
                     bare);
   return FALSE;
 }

@@ -1,5 +1,6 @@
 /* The libpurple core plugin: loads the XTLS engines into every connected XMPP account.
  * Only purple_init_plugin is exported; all state here is static (STYLE.md habit 10). */
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -183,7 +184,7 @@ attach (PurpleConnection *gc)
   if (xa == NULL)
     {
       purple_notify_error (xtls_plugin, "XTLS",
-                           "Private conversations are not available for this account.",
+                           _ ("Private conversations are not available for this account."),
                            error != NULL ? error->message : NULL);
       return;
     }
@@ -257,22 +258,39 @@ static PurplePluginInfo info = {
   .type = PURPLE_PLUGIN_STANDARD,
   .priority = PURPLE_PRIORITY_DEFAULT,
   .id = XTLS_PLUGIN_ID,
-  .name = "XTLS private conversations",
+  .name = N_ ("XTLS private conversations"),
   .version = "0.1.0",
-  .summary = "End-to-end encrypted XMPP chat (XTLS)",
-  .description = "Private one-to-one XMPP conversations: TLS runs directly between you and your "
-                 "contact, so the servers in between only see noise. Verify your contact once, by "
-                 "comparing fingerprints or with a shared password. Use /xtls help in a "
-                 "conversation.",
+  .summary = N_ ("End-to-end encrypted XMPP chat (XTLS)"),
+  /* Translators: do not translate the command "/xtls help" */
+  .description = N_ ("Private one-to-one XMPP conversations: TLS runs directly between you and "
+                     "your contact, so the servers in between only see noise. Verify your contact "
+                     "once, by comparing fingerprints or with a shared password. Use /xtls help "
+                     "in a conversation."),
   .author = "pidgin-xtls developers",
   .homepage = "https://pidgin-xtls.invalid/",
   .load = plugin_load,
   .unload = plugin_unload,
 };
 
+/* Binds our gettext domain before anything is translated: at probe time, since the plugin list
+ * shows the name and summary before the plugin is loaded. $XTLS_LOCALEDIR points tests run from
+ * the build tree at the catalogs built in po/. */
+static void
+bind_translations (void)
+{
+  const char *dir = g_getenv ("XTLS_LOCALEDIR");
+
+  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}
+
 static void
 init_plugin (PurplePlugin *plugin)
 {
+  bind_translations ();
+  info.name = (char *)_ (info.name);
+  info.summary = (char *)_ (info.summary);
+  info.description = (char *)_ (info.description);
   info.dependencies = g_list_append (NULL, (gpointer) "prpl-jabber");
   purple_prefs_add_none (XTLS_PREF_ROOT);
   purple_prefs_add_int (XTLS_PREF_POLICY, XTLS_API_POLICY_MANUAL);

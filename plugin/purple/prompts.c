@@ -1,6 +1,7 @@
 /* Every decision a user makes goes through purple_request_*, so Pidgin, Finch and bots can all
  * answer. Callbacks get copies of the account and peer and look the session up again: by the
  * time the user answers, the session may be gone (pidgin-otr's lesson). */
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "fingerprint.h"
@@ -63,14 +64,19 @@ xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, const c
   g_autofree char *code = NULL;
 
   if (peer_fingerprint == NULL)
-    return g_strdup_printf ("Your fingerprint:\n%s\n\n%s has not shown a key yet.", own_text, peer);
+    /* Translators: the first %s is your own fingerprint (hexadecimal groups), the second the
+     * contact's XMPP address */
+    return g_strdup_printf (_ ("Your fingerprint:\n%s\n\n%s has not shown a key yet."), own_text,
+                            peer);
   peer_text = xtls_fingerprint_format (peer_fingerprint);
   code = xtls_fingerprint_safety_code (own, peer_fingerprint);
-  return g_strdup_printf ("Safety code (the same on both your screens):\n%s\n\n"
-                          "Your fingerprint:\n%s\n\n%s's fingerprint:\n%s\n\n"
-                          "Read the safety code to each other by phone or in person. If it "
-                          "matches, your conversation cannot be read or changed by anyone in "
-                          "between.",
+  /* Translators: the %s are, in order: the safety code (digit groups), your own fingerprint, the
+   * contact's XMPP address, the contact's fingerprint. Keep the line breaks (\n). */
+  return g_strdup_printf (_ ("Safety code (the same on both your screens):\n%s\n\n"
+                             "Your fingerprint:\n%s\n\n%s's fingerprint:\n%s\n\n"
+                             "Read the safety code to each other by phone or in person. If it "
+                             "matches, your conversation cannot be read or changed by anyone in "
+                             "between."),
                           code, own_text, peer, peer_text);
 }
 
@@ -162,26 +168,36 @@ xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
         g_clear_pointer (&c->request_ref, prompt_ref_free);
         return;
       case XTLS_DECISION_UNKNOWN_KEY:
-        primary = g_strdup_printf ("Is this really %s?", c->bare);
+        /* Translators: %s is the contact's XMPP address */
+        primary = g_strdup_printf (_ ("Is this really %s?"), c->bare);
         secondary = xtls_prompt_fingerprints (xa, xtls_session_get_peer_fingerprint (s), c->bare);
         c->request_type = PURPLE_REQUEST_ACTION;
         c->request = purple_request_action (
-            xtls_glue_plugin (), "Verify your contact", primary, secondary, 1, xa->account, c->bare,
-            conv, ref, 4, "I have verified this", PURPLE_CALLBACK (key_verified),
-            "Use a shared password instead", PURPLE_CALLBACK (key_use_password),
-            "Accept for this session only", PURPLE_CALLBACK (key_accept_once), "Cancel",
-            PURPLE_CALLBACK (key_cancel));
+            xtls_glue_plugin (), _ ("Verify your contact"), primary, secondary, 1, xa->account,
+            c->bare, conv, ref, 4,
+            /* Translators: a button: the user compared the safety code and it matched */
+            _ ("I have verified this"), PURPLE_CALLBACK (key_verified),
+            /* Translators: a button */
+            _ ("Use a shared password instead"), PURPLE_CALLBACK (key_use_password),
+            /* Translators: a button: trust the key now, but ask again next time */
+            _ ("Accept for this session only"), PURPLE_CALLBACK (key_accept_once),
+            /* Translators: a button */
+            _ ("Cancel"), PURPLE_CALLBACK (key_cancel));
         break;
       case XTLS_DECISION_PASSWORD:
-        primary = g_strdup_printf ("Type the password you agreed on with %s", c->bare);
+        /* Translators: %s is the contact's XMPP address */
+        primary = g_strdup_printf (_ ("Type the password you agreed on with %s"), c->bare);
         c->request_type = PURPLE_REQUEST_INPUT;
         c->request = purple_request_input (
-            xtls_glue_plugin (), "Shared password", primary,
-            "Both of you type the same password, agreed in person or by phone (never by chat). "
-            "It only proves that you are talking to each other; it is never sent anywhere. If the "
-            "passwords differ, you are both told, and nothing is sent.",
-            NULL, FALSE, TRUE, NULL, "OK", PURPLE_CALLBACK (password_entered), "Cancel",
-            PURPLE_CALLBACK (password_cancelled), xa->account, c->bare, conv, ref);
+            xtls_glue_plugin (), _ ("Shared password"), primary,
+            _ ("Both of you type the same password, agreed in person or by phone (never by chat). "
+               "It only proves that you are talking to each other; it is never sent anywhere. If "
+               "the passwords differ, you are both told, and nothing is sent."),
+            NULL, FALSE, TRUE, NULL,
+            /* Translators: a button */
+            _ ("OK"), PURPLE_CALLBACK (password_entered),
+            /* Translators: a button */
+            _ ("Cancel"), PURPLE_CALLBACK (password_cancelled), xa->account, c->bare, conv, ref);
         break;
     }
 }
@@ -193,13 +209,15 @@ xtls_prompt_key_changed (XtlsAccount *xa, XtlsSession *s)
 {
   g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
   g_autofree char *primary
-      = g_strdup_printf ("%s's key has changed. The private conversation was refused.", bare);
+      /* Translators: %s is the contact's XMPP address */
+      = g_strdup_printf (_ ("%s's key has changed. The private conversation was refused."), bare);
 
   purple_notify_message (
-      xtls_glue_plugin (), PURPLE_NOTIFY_MSG_ERROR, "Security warning: key changed", primary,
-      "The key your contact uses now is not the one you verified. This happens when they "
-      "reinstall or use a new device, but it is also what an attacker in the middle would "
-      "cause. Nothing was sent.\n\nAsk your contact, by phone or in person, whether their key "
-      "changed. If it did, type /xtls forget in the conversation and verify them again.",
+      xtls_glue_plugin (), PURPLE_NOTIFY_MSG_ERROR, _ ("Security warning: key changed"), primary,
+      /* Translators: do not translate the command "/xtls forget" */
+      _ ("The key your contact uses now is not the one you verified. This happens when they "
+         "reinstall or use a new device, but it is also what an attacker in the middle would "
+         "cause. Nothing was sent.\n\nAsk your contact, by phone or in person, whether their key "
+         "changed. If it did, type /xtls forget in the conversation and verify them again."),
       NULL, NULL);
 }

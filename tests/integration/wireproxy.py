@@ -12,6 +12,7 @@ Threads and blocking sockets: two pump threads per connection, an accept thread 
 all are daemon threads and stop() closes every socket, so nothing outlives the driver.
 """
 
+import collections
 import os
 import socket
 import struct
@@ -20,8 +21,11 @@ import time
 
 
 class WireProxy:
-    def __init__(self, name, target_port, log_dir, target_host="127.0.0.1"):
+    def __init__(self, name, target_port, log_dir, target_host="127.0.0.1", delay=0.0):
+        """@delay: seconds each chunk is held in each direction (a slow network, for the
+        benchmarks: the kernel here has no netem)."""
         self.name = name
+        self.delay = delay
         self.target = (target_host, target_port)
         self.port = None
         self._lock = threading.Lock()
@@ -30,6 +34,7 @@ class WireProxy:
         self._sockets = []
         self._threads = []
         self._closed = False
+        self._queues = {}
         self._t0 = time.monotonic()
         self.connections = 0
         base = os.path.join(log_dir, f"wire-{name}")
@@ -91,6 +96,39 @@ class WireProxy:
                     pass
                 return
             self._record(direction, data)
+            if self.delay > 0:
+                self._delayed(dst, data)
+                continue
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def _delayed(self, dst, data):
+        """Queues @data for @dst, to be sent @delay seconds after it arrived, in order."""
+        key = id(dst)
+        with self._lock:
+            queue = self._queues.get(key)
+            if queue is None:
+                queue = self._queues[key] = (collections.deque(), threading.Condition())
+                self._spawn(self._drain, f"proxy-{self.name}-delay", dst, queue)
+        items, cond = queue
+        with cond:
+            items.append((time.monotonic() + self.delay, data))
+            cond.notify()
+
+    def _drain(self, dst, queue):
+        items, cond = queue
+        while not self._closed:
+            with cond:
+                while not items and not self._closed:
+                    cond.wait(0.5)
+                if self._closed:
+                    return
+                due, data = items.popleft()
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             try:
                 dst.sendall(data)
             except OSError:
