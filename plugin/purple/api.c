@@ -80,6 +80,52 @@ ipc_get_state (PurpleAccount *account, const char *peer)
   return s != NULL ? (int)xtls_session_get_state (s) : XTLS_API_STATE_NOT_PRIVATE;
 }
 
+static int
+ipc_get_failure (PurpleAccount *account, const char *peer)
+{
+  XtlsSession *s = find_session (xtls_glue_find (account), peer);
+  const GError *error = s != NULL ? xtls_session_get_error (s) : NULL;
+
+  if (error == NULL)
+    return XTLS_API_FAILURE_NONE;
+  if (error->domain != XTLS_ERROR)
+    return XTLS_API_FAILURE_OTHER;
+  switch ((XtlsError)error->code)
+    {
+      case XTLS_ERROR_KEY_CHANGED:
+        return XTLS_API_FAILURE_KEY_CHANGED;
+      case XTLS_ERROR_BAD_PASSWORD:
+        return XTLS_API_FAILURE_BAD_PASSWORD;
+      case XTLS_ERROR_CERT_MISMATCH:
+        return XTLS_API_FAILURE_CERT_MISMATCH;
+      case XTLS_ERROR_UNSUPPORTED:
+        return XTLS_API_FAILURE_UNSUPPORTED;
+      case XTLS_ERROR_DECLINED:
+        return XTLS_API_FAILURE_DECLINED;
+      case XTLS_ERROR_CANCELLED:
+        return XTLS_API_FAILURE_CANCELLED;
+      case XTLS_ERROR_TIMEOUT:
+        return XTLS_API_FAILURE_TIMEOUT;
+      case XTLS_ERROR_PEER_GONE:
+        return XTLS_API_FAILURE_OFFLINE;
+      case XTLS_ERROR_FAILED:
+      case XTLS_ERROR_IBB_BAD_REQUEST:
+      case XTLS_ERROR_IBB_UNEXPECTED:
+      case XTLS_ERROR_IBB_NOT_FOUND:
+      case XTLS_ERROR_IBB_CLOSED:
+      case XTLS_ERROR_IBB_REJECTED:
+      case XTLS_ERROR_TLS:
+      case XTLS_ERROR_NO_COMMON_METHOD:
+      case XTLS_ERROR_NOT_WELL_FORMED:
+      case XTLS_ERROR_RESTRICTED_XML:
+      case XTLS_ERROR_POLICY_VIOLATION:
+      case XTLS_ERROR_SECURITY:
+      case XTLS_ERROR_PROTOCOL:
+        break;
+    }
+  return XTLS_API_FAILURE_OTHER;
+}
+
 static char *
 ipc_get_peer_resource (PurpleAccount *account, const char *bare)
 {
@@ -218,6 +264,9 @@ xtls_api_register (PurplePlugin *plugin)
   purple_plugin_ipc_register (plugin, "stop", PURPLE_CALLBACK (ipc_stop),
                               purple_marshal_VOID__POINTER_POINTER, NULL, 2, ACCOUNT, STRING);
   purple_plugin_ipc_register (plugin, "get-state", PURPLE_CALLBACK (ipc_get_state),
+                              purple_marshal_INT__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_INT), 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "get-failure", PURPLE_CALLBACK (ipc_get_failure),
                               purple_marshal_INT__POINTER_POINTER,
                               purple_value_new (PURPLE_TYPE_INT), 2, ACCOUNT, STRING);
   purple_plugin_ipc_register (plugin, "get-peer-resource", PURPLE_CALLBACK (ipc_get_peer_resource),

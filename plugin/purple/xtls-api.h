@@ -38,6 +38,21 @@ enum
   XTLS_API_ANSWER_CANCEL = 3,
 };
 
+/* Why a session failed or ended ("get-failure"): a UI decides on these, never on the
+ * (translated) reason sentence. */
+enum {
+  XTLS_API_FAILURE_NONE = 0,
+  XTLS_API_FAILURE_KEY_CHANGED = 1,   /* the contact's key differs from the verified one */
+  XTLS_API_FAILURE_BAD_PASSWORD = 2,  /* the shared passwords did not match */
+  XTLS_API_FAILURE_CERT_MISMATCH = 3, /* the key in the handshake was not the announced one */
+  XTLS_API_FAILURE_UNSUPPORTED = 4,   /* the contact's client does not support XTLS */
+  XTLS_API_FAILURE_DECLINED = 5,      /* the contact declined or cancelled */
+  XTLS_API_FAILURE_CANCELLED = 6,     /* the local user cancelled */
+  XTLS_API_FAILURE_TIMEOUT = 7,       /* the contact stopped answering */
+  XTLS_API_FAILURE_OFFLINE = 8,       /* the contact's device went offline */
+  XTLS_API_FAILURE_OTHER = 9,         /* anything else: show the reason sentence */
+};
+
 /* Per-buddy policy, stored on the buddy-list node as the int setting "xtls-policy". */
 enum
 {
@@ -76,6 +91,8 @@ enum
  *     the highest-priority resource that supports XTLS is chosen. FALSE if none does.
  * "stop"             void (PurpleAccount *account, const char *peer)
  * "get-state"        int (PurpleAccount *account, const char *peer)
+ * "get-failure"      int (PurpleAccount *account, const char *peer)
+ *     XTLS_API_FAILURE_* for the session's end (NONE while it runs or after a clean end).
  * "get-peer-resource" char * (PurpleAccount *account, const char *bare_jid)
  *     The full JID of the session with that contact, or NULL.
  * "decide"           void (PurpleAccount *account, const char *peer, guint answer)
