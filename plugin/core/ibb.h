@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 #define XTLS_IBB_DEFAULT_BLOCK_SIZE 4096
 #define XTLS_IBB_MAX_BLOCK_SIZE 65535
 /* Unacknowledged data IQs in flight; see README "IBB window" for the measurement. */
-#define XTLS_IBB_DEFAULT_WINDOW 8
+#define XTLS_IBB_DEFAULT_WINDOW 16
 
 typedef enum {
   XTLS_IBB_PACKET_OPEN,   /* iq set <open sid block-size stanza='iq'/> */
