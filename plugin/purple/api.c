@@ -17,6 +17,14 @@ xtls_api_emit_state (XtlsAccount *xa, XtlsSession *s, XtlsTrustState state, cons
                       xtls_session_get_peer (s), reason, (guint)state);
 }
 
+void
+xtls_api_emit_state_for (XtlsAccount *xa, const char *peer, XtlsTrustState state,
+                         const char *reason)
+{
+  purple_signal_emit (xtls_glue_plugin (), "xtls-state-changed", xa->account, peer, reason,
+                      (guint)state);
+}
+
 gboolean
 xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
 {
@@ -76,16 +84,23 @@ ipc_stop (PurpleAccount *account, const char *peer)
 static int
 ipc_get_state (PurpleAccount *account, const char *peer)
 {
-  XtlsSession *s = find_session (xtls_glue_find (account), peer);
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsSession *s = find_session (xa, peer);
+
+  if (s == NULL && xa != NULL && peer != NULL && xtls_contact_get (xa, peer)->unsupported)
+    return XTLS_API_STATE_FAILED;
   return s != NULL ? (int)xtls_session_get_state (s) : XTLS_API_STATE_NOT_PRIVATE;
 }
 
 static int
 ipc_get_failure (PurpleAccount *account, const char *peer)
 {
-  XtlsSession *s = find_session (xtls_glue_find (account), peer);
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsSession *s = find_session (xa, peer);
   const GError *error = s != NULL ? xtls_session_get_error (s) : NULL;
 
+  if (s == NULL && xa != NULL && peer != NULL && xtls_contact_get (xa, peer)->unsupported)
+    return XTLS_API_FAILURE_UNSUPPORTED;
   if (error == NULL)
     return XTLS_API_FAILURE_NONE;
   if (error->domain != XTLS_ERROR)

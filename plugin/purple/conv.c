@@ -172,6 +172,7 @@ xtls_conv_start (XtlsAccount *xa, const char *peer)
   c->wanted = TRUE;
   c->ended_by_peer = FALSE;
   c->stopping = FALSE;
+  c->unsupported = FALSE;
   if (xtls_conv_session (xa, c->bare) != NULL || c->resolving != NULL)
     return TRUE;
   if (strchr (peer, '/') != NULL)
@@ -237,6 +238,10 @@ xtls_conv_resolved (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
               : _ ("Type /xtls stop to chat without encryption."));
       /* Translators: a reason in "Not sent (%s): ..." */
       fail_waiting (xa, c, _ ("your contact's client does not support XTLS"));
+      c->unsupported = TRUE;
+      xtls_api_emit_state_for (
+          xa, c->bare, XTLS_STATE_FAILED,
+          xtls_error_describe (&(GError){ .domain = XTLS_ERROR, .code = XTLS_ERROR_UNSUPPORTED }));
     }
 }
 
@@ -397,6 +402,12 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
                    : g_strdup_printf (_ ("%s started a private conversation. Setting it up..."),
                                       bare);
       case XTLS_STATE_UNVERIFIED:
+        if (tls == NULL && xtls_session_get_pending_decision (s) == XTLS_DECISION_PASSWORD)
+          /* Translators: %s is the contact's XMPP address; do not translate the commands */
+          return g_strdup_printf (_ ("Waiting for you to type the password you agreed on with "
+                                     "%s. (See the dialog, or type /xtls password followed by "
+                                     "the password, or /xtls stop.)"),
+                                  bare);
         if (tls == NULL)
           /* Translators: %s is the contact's XMPP address; do not translate the commands */
           return g_strdup_printf (_ ("Waiting for your decision: is this really %s? (See the "

@@ -30,6 +30,7 @@ typedef struct
   gboolean stopping;      /* the user asked to stop: the end that follows is expected */
   gboolean ended_by_peer; /* the peer ended a private conversation: wait for the user (OTR's
                            * "finished"), never fall back to plaintext silently */
+  gboolean unsupported;   /* the last support check found no XTLS-capable resource */
   XtlsTrustState last_state;
   char *resolving; /* owned: the full JID a disco#info query is out for, or NULL */
   GQueue waiting;  /* char* texts typed while we find out whether the peer supports XTLS */
@@ -110,6 +111,9 @@ void xtls_cmds_unregister (void);
 void xtls_api_register (PurplePlugin *plugin);
 void xtls_api_emit_state (XtlsAccount *xa, XtlsSession *session, XtlsTrustState state,
                           const char *reason);
+/* The same for a contact without a session (@peer a bare JID). */
+void xtls_api_emit_state_for (XtlsAccount *xa, const char *peer, XtlsTrustState state,
+                              const char *reason);
 /* TRUE if a UI claimed the decision (it answers through IPC). */
 gboolean xtls_api_emit_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
 void xtls_api_emit_message_status (XtlsAccount *xa, XtlsSession *session, const char *text,

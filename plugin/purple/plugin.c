@@ -156,6 +156,13 @@ account_new (PurpleConnection *gc, GError **error)
 static void
 account_free (XtlsAccount *xa)
 {
+  GHashTableIter iter;
+  gpointer contact;
+
+  /* The sessions end because we go away, not because the contacts ended them. */
+  g_hash_table_iter_init (&iter, xa->contacts);
+  while (g_hash_table_iter_next (&iter, NULL, &contact))
+    ((XtlsContact *)contact)->stopping = TRUE;
   g_hash_table_remove (accounts, xa->account);
   g_clear_pointer (&xa->hub, xtls_hub_free);
   if (xa->timer != 0)
