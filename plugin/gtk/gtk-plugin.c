@@ -139,6 +139,7 @@ plugin_load (PurplePlugin *plugin)
     return FALSE;
   xtls_gtk_peers_init ();
   xtls_gtk_icons_init (plugin);
+  xtls_gtk_marks_init (plugin);
 
   purple_signal_connect (core, "xtls-state-changed", plugin, PURPLE_CALLBACK (on_state_changed),
                          NULL);
@@ -178,6 +179,7 @@ plugin_unload (PurplePlugin *plugin)
   xtls_gtk_small_dialogs_close_all ();
   xtls_gtk_prefs_destroy ();
   xtls_gtk_peers_shutdown ();
+  xtls_gtk_marks_shutdown ();
   xtls_gtk_icons_shutdown ();
   return TRUE;
 }

@@ -112,6 +112,13 @@ void xtls_gtk_icons_shutdown (void);
 /* An image of the state's padlock at @size pixels (SVG, else a GTK stock icon). */
 GtkWidget *xtls_gtk_icon_new (int state, int size);
 void xtls_gtk_icon_set (GtkImage *image, int state, int size);
+/* The state's padlock as a pixbuf, or NULL when no SVG was found. Transfer none. */
+GdkPixbuf *xtls_gtk_icon_pixbuf (int state, int size);
+
+/* ---- message-marks.c ------------------------------------------------------------------- */
+
+void xtls_gtk_marks_init (PurplePlugin *plugin);
+void xtls_gtk_marks_shutdown (void);
 
 /* ---- status-button.c: the button in each XMPP conversation (Alt+P opens its menu) ------- */
 

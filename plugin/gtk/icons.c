@@ -99,6 +99,12 @@ lookup (int state, int size)
   return pixbuf;
 }
 
+GdkPixbuf *
+xtls_gtk_icon_pixbuf (int state, int size)
+{
+  return lookup (state, size);
+}
+
 void
 xtls_gtk_icon_set (GtkImage *image, int state, int size)
 {
