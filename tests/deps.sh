@@ -17,4 +17,4 @@ xtls_install_deps () {
 
 XTLS_BUILD_DEPS=(build-essential pkg-config meson ninja-build gettext python3
   libglib2.0-dev libgnutls28-dev libxml2-dev libpurple-dev pidgin-dev prosody openssl
-  iproute2 util-linux librsvg2-common)
+  iproute2 util-linux librsvg2-common xvfb xauth xdotool imagemagick)
