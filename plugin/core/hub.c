@@ -54,9 +54,24 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
     hub->config.handshake_timeout_us = 120 * G_USEC_PER_SEC;
   if (hub->config.accept_timeout_us <= 0)
     hub->config.accept_timeout_us = 300 * G_USEC_PER_SEC;
+  if (hub->config.max_sessions == 0)
+    hub->config.max_sessions = 64;
+  if (hub->config.max_sessions_per_contact == 0)
+    hub->config.max_sessions_per_contact = 4;
+  if (hub->config.max_ended == 0)
+    hub->config.max_ended = 32;
+  if (hub->config.ended_linger_us <= 0)
+    hub->config.ended_linger_us = 120 * G_USEC_PER_SEC;
+  if (hub->config.offer_burst == 0)
+    hub->config.offer_burst = 8;
+  if (hub->config.offer_interval_us <= 0)
+    hub->config.offer_interval_us = 2 * G_USEC_PER_SEC;
   hub->ops = ops;
   hub->user_data = user_data;
-  hub->sessions = g_ptr_array_new ();
+  /* Keys are the sessions' own peer strings: the table frees nothing, xtls_session_free does. */
+  hub->sessions = g_hash_table_new (g_str_hash, g_str_equal);
+  hub->offer_tokens = hub->config.offer_burst;
+  hub->offer_refilled = xtls_clock_now (clock);
   hub->graveyard = g_ptr_array_new ();
   return hub;
 }
@@ -99,18 +114,37 @@ xtls_hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
     empty_graveyard (hub);
 }
 
+/* A snapshot of the sessions: callbacks may add or remove sessions while we walk it (what they
+ * remove is only buried, so every pointer stays valid until the outermost call returns). */
+static GPtrArray *
+all_sessions (XtlsHub *hub)
+{
+  GPtrArray *all = g_ptr_array_sized_new (g_hash_table_size (hub->sessions));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, hub->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, value);
+  return all;
+}
+
 void
 xtls_hub_free (XtlsHub *hub)
 {
+  g_autoptr (GPtrArray) all = NULL;
+
   if (hub == NULL)
     return;
+  all = all_sessions (hub);
   xtls_hub_enter (hub);
-  for (guint i = 0; i < hub->sessions->len; i++)
-    xtls_session_stop_now (g_ptr_array_index (hub->sessions, i));
+  for (guint i = 0; i < all->len; i++)
+    xtls_session_stop_now (g_ptr_array_index (all, i));
   xtls_hub_leave (hub);
-  for (guint i = 0; i < hub->sessions->len; i++)
-    xtls_session_free (g_ptr_array_index (hub->sessions, i));
-  g_ptr_array_unref (hub->sessions);
+  g_hash_table_remove_all (hub->sessions);
+  for (guint i = 0; i < all->len; i++)
+    xtls_session_free (g_ptr_array_index (all, i));
+  g_hash_table_unref (hub->sessions);
   g_ptr_array_unref (hub->graveyard);
   xtls_identity_unref (hub->identity);
   g_free (hub->own_jid);
@@ -137,13 +171,52 @@ xtls_hub_lookup (XtlsHub *hub, const char *peer_jid)
 
   if (peer_jid == NULL)
     return NULL;
-  for (guint i = 0; i < hub->sessions->len; i++)
+  return g_hash_table_lookup (hub->sessions, peer_jid);
+}
+
+guint
+xtls_hub_count_sessions (XtlsHub *hub)
+{
+  g_return_val_if_fail (hub != NULL, 0);
+  return g_hash_table_size (hub->sessions);
+}
+
+static void
+release (XtlsHub *hub, XtlsSession *s)
+{
+  g_hash_table_remove (hub->sessions, xtls_session_get_peer (s));
+  xtls_hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
+}
+
+/* Ended sessions are kept a while so that late stanzas for them are answered as the protocol
+ * says (PROTOCOL.md §3: <item-not-found/>), then released; never more than max_ended. */
+static void
+release_ended (XtlsHub *hub, gint64 now)
+{
+  g_autoptr (GPtrArray) all = all_sessions (hub);
+  XtlsSession *oldest = NULL;
+  guint ended = 0;
+
+  for (guint i = 0; i < all->len; i++)
     {
-      XtlsSession *s = g_ptr_array_index (hub->sessions, i);
-      if (strcmp (xtls_session_get_peer (s), peer_jid) == 0)
-        return s;
+      XtlsSession *s = g_ptr_array_index (all, i);
+      gint64 at = xtls_session_ended_at (s);
+      if (at == 0)
+        continue;
+      if (now - at >= hub->config.ended_linger_us)
+        {
+          release (hub, s);
+          continue;
+        }
+      ended++;
+      if (oldest == NULL || at < xtls_session_ended_at (oldest))
+        oldest = s;
     }
-  return NULL;
+  if (ended > hub->config.max_ended && oldest != NULL)
+    {
+      release (hub, oldest);
+      release_ended (hub, now); /* one at a time keeps the oldest-first order */
+    }
 }
 
 /* A new session for @peer_jid, replacing an ended one (whose unsent messages move over). */
@@ -154,11 +227,12 @@ replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
 
   if (old != NULL)
     {
-      g_ptr_array_remove (hub->sessions, old);
+      g_hash_table_remove (hub->sessions, xtls_session_get_peer (old));
       xtls_session_take_outbox (s, old);
       xtls_hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
     }
-  g_ptr_array_add (hub->sessions, s);
+  g_hash_table_insert (hub->sessions, (gpointer)xtls_session_get_peer (s), s);
+  release_ended (hub, xtls_clock_now (hub->clock));
   return s;
 }
 
@@ -195,12 +269,156 @@ xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid)
   xtls_hub_leave (hub);
 }
 
+/* Longest attribute we keep from an offer. Jingle and IBB sids are short tokens and content
+ * names are words; a JID is at most 3071 bytes (RFC 7622 §3.1). */
+#define MAX_TOKEN_BYTES 256
+#define MAX_JID_BYTES 3071
+
+static gboolean
+too_long (const char *text, gsize max)
+{
+  return text != NULL && strnlen (text, max + 1) > max;
+}
+
+static gboolean
+offer_is_oversized (const XtlsIq *iq)
+{
+  const XtlsJingle *j = iq->jingle;
+
+  return too_long (iq->from, MAX_JID_BYTES) || too_long (j->initiator, MAX_JID_BYTES)
+         || too_long (j->responder, MAX_JID_BYTES) || too_long (j->sid, MAX_TOKEN_BYTES)
+         || too_long (j->transport_sid, MAX_TOKEN_BYTES)
+         || too_long (j->content_name, MAX_TOKEN_BYTES)
+         || too_long (j->content_creator, MAX_TOKEN_BYTES);
+}
+
+/* One token per offer, refilled at offer_interval_us up to offer_burst. */
+static gboolean
+take_offer_token (XtlsHub *hub)
+{
+  gint64 now = xtls_clock_now (hub->clock);
+  double refill = (double)(now - hub->offer_refilled) / (double)hub->config.offer_interval_us;
+
+  hub->offer_tokens = MIN ((double)hub->config.offer_burst, hub->offer_tokens + refill);
+  hub->offer_refilled = now;
+  if (hub->offer_tokens < 1.0)
+    return FALSE;
+  hub->offer_tokens -= 1.0;
+  return TRUE;
+}
+
+/* Whether a new session for @peer fits the bounds: live sessions in all and per contact, and
+ * one session waiting for its user per contact (so at most one dialog per contact). */
+static gboolean
+has_room (XtlsHub *hub, const char *peer, XtlsSession *replaced)
+{
+  g_autofree char *bare = xtls_bare_jid (peer);
+  GHashTableIter iter;
+  gpointer value;
+  guint live = 0, of_contact = 0;
+  gboolean contact_waits = FALSE;
+
+  g_hash_table_iter_init (&iter, hub->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      XtlsSession *s = value;
+      g_autofree char *b = NULL;
+      if (s == replaced || !xtls_session_is_live (s))
+        continue;
+      live++;
+      b = xtls_bare_jid (xtls_session_get_peer (s));
+      if (g_ascii_strcasecmp (b, bare) == 0)
+        {
+          of_contact++;
+          contact_waits |= xtls_session_awaits_user (s);
+        }
+    }
+  return live < hub->config.max_sessions && of_contact < hub->config.max_sessions_per_contact
+         && !contact_waits;
+}
+
+static void
+refuse (XtlsHub *hub, const XtlsIq *iq, XtlsStanzaCondition condition, const char *why)
+{
+  g_autofree char *xml = xtls_wire_build_error (iq->id, iq->from, condition, XTLS_JINGLE_ERROR_NONE,
+                                                iq->jingle->dialect);
+
+  g_debug ("[-] refused an offer: %s", why);
+  xtls_hub_send (hub, xml);
+}
+
+/* The user's policy declines: ack, then session-terminate <decline/> (XEP-0166 §6.7), without
+ * creating a session. */
+static void
+decline (XtlsHub *hub, const XtlsIq *iq)
+{
+  g_autofree char *ack = xtls_wire_build_result (iq->id, iq->from);
+  g_autofree char *xml = NULL;
+  XtlsJingle *j = xtls_jingle_new (XTLS_JINGLE_SESSION_TERMINATE, iq->jingle->sid);
+  XtlsIq out = { .type = XTLS_IQ_SET, .payload = XTLS_IQ_PAYLOAD_JINGLE, .jingle = j };
+
+  j->dialect = iq->jingle->dialect;
+  j->initiator = g_strdup (iq->jingle->initiator != NULL ? iq->jingle->initiator : iq->from);
+  j->reason = XTLS_REASON_DECLINE;
+  out.id = xtls_hub_make_iq_id (hub);
+  out.from = hub->own_jid;
+  out.to = iq->from;
+  xml = xtls_wire_build_iq (&out);
+  g_free (out.id);
+  xtls_jingle_free (j);
+  xtls_hub_send (hub, ack);
+  xtls_hub_send (hub, xml);
+}
+
+/* Judges a new offer before anything of it is kept. FALSE: it has been answered. */
+static gboolean
+admit_offer (XtlsHub *hub, XtlsSession *replaced, const XtlsIq *iq)
+{
+  XtlsOfferVerdict verdict = XTLS_OFFER_ACCEPT;
+
+  if (offer_is_oversized (iq))
+    {
+      refuse (hub, iq, XTLS_STANZA_ERROR_BAD_REQUEST, "oversized attributes");
+      return FALSE;
+    }
+  if (hub->ops->incoming != NULL)
+    verdict = hub->ops->incoming (hub, iq->from, hub->user_data);
+  switch (verdict)
+    {
+      case XTLS_OFFER_ACCEPT:
+        break;
+      case XTLS_OFFER_DECLINE:
+        decline (hub, iq);
+        return FALSE;
+      case XTLS_OFFER_REFUSE:
+        refuse (hub, iq, XTLS_STANZA_ERROR_SERVICE_UNAVAILABLE, "local policy");
+        return FALSE;
+    }
+  if (!has_room (hub, iq->from, replaced) || !take_offer_token (hub))
+    {
+      refuse (hub, iq, XTLS_STANZA_ERROR_RESOURCE_CONSTRAINT, "too many sessions or offers");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* An offer from @iq->from. PROTOCOL.md §6: when both sides initiate at once, the session with
  * the lower sid wins; the loser's offer is answered with <conflict/><tie-break/>. */
 static void
 handle_offer (XtlsHub *hub, XtlsSession *existing, const XtlsIq *iq)
 {
   XtlsSession *s = existing;
+
+  if (existing == NULL || !xtls_session_awaits_accept (existing))
+    {
+      if (!admit_offer (hub, existing, iq))
+        return;
+    }
+  else if (offer_is_oversized (iq))
+    {
+      refuse (hub, iq, XTLS_STANZA_ERROR_BAD_REQUEST, "oversized attributes");
+      return;
+    }
 
   if (existing != NULL && xtls_session_awaits_accept (existing))
     {
@@ -302,11 +520,16 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
 gint64
 xtls_hub_next_deadline (XtlsHub *hub)
 {
+  GHashTableIter iter;
+  gpointer value;
   gint64 next = -1;
 
-  for (guint i = 0; i < hub->sessions->len; i++)
+  g_hash_table_iter_init (&iter, hub->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      gint64 d = xtls_session_next_deadline (g_ptr_array_index (hub->sessions, i));
+      /* Ended sessions add no deadline: they are released on the next tick or offer after
+       * their linger, and never more than max_ended are kept in between. */
+      gint64 d = xtls_session_next_deadline (value);
       if (d > 0 && (next < 0 || d < next))
         next = d;
     }
@@ -317,9 +540,11 @@ void
 xtls_hub_tick (XtlsHub *hub)
 {
   gint64 t = xtls_clock_now (hub->clock);
+  g_autoptr (GPtrArray) all = all_sessions (hub);
 
   xtls_hub_enter (hub);
-  for (guint i = 0; i < hub->sessions->len; i++)
-    xtls_session_tick (g_ptr_array_index (hub->sessions, i), t);
+  for (guint i = 0; i < all->len; i++)
+    xtls_session_tick (g_ptr_array_index (all, i), t);
+  release_ended (hub, t);
   xtls_hub_leave (hub);
 }

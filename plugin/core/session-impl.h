@@ -42,6 +42,7 @@ struct _XtlsSession
   XtlsTrustState state;
   GError *error; /* owned: why we failed */
   Phase phase;
+  gint64 ended_at; /* monotonic µs when the phase became ENDED */
 
   /* Jingle (PROTOCOL.md §2) */
   char *sid;
@@ -62,6 +63,9 @@ struct _XtlsSession
   gboolean peer_trusts_us; /* the responder offered x509 with its fingerprint */
   gboolean key_trusted;    /* pinned and matching, or verified by the user just now */
   gboolean key_accepted_once;
+  gboolean peer_was_pinned; /* the announced key matched a pin made before this session */
+  gboolean pin_from_tunnel; /* the user verified a SHA-1 announcement: pin the SHA-256 of the
+                             * certificate the handshake proved (PROTOCOL.md §2) */
   gboolean use_password;
   char *password; /* owned, wiped */
   XtlsMethod method;

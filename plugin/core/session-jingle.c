@@ -60,10 +60,33 @@ check_peer_key (XtlsSession *s)
   pin = xtls_trust_store_lookup (s->hub->trust, s->peer_bare);
   if (pin == NULL)
     return KEY_UNKNOWN;
-  if (s->peer_fingerprint_algo == XTLS_HASH_SHA256
-      && g_ascii_strcasecmp (pin, s->peer_fingerprint) == 0)
-    return KEY_PINNED;
-  return KEY_CHANGED;
+  if (s->peer_fingerprint_algo != XTLS_HASH_SHA256)
+    {
+      /* A historical SHA-1 announcement cannot be compared with the SHA-256 pin. The pin is what
+       * we trust, so the handshake must prove exactly that certificate (PROTOCOL.md §4). */
+      g_free (s->peer_fingerprint);
+      s->peer_fingerprint = g_strdup (pin);
+      s->peer_fingerprint_algo = XTLS_HASH_SHA256;
+      s->peer_was_pinned = TRUE;
+      return KEY_PINNED;
+    }
+  if (g_ascii_strcasecmp (pin, s->peer_fingerprint) != 0)
+    return KEY_CHANGED;
+  s->peer_was_pinned = TRUE;
+  return KEY_PINNED;
+}
+
+/* Outer Jingle may be rewritten by a server. A pair whose key is pinned uses x509; a request to
+ * switch to a password (an offer or accept without x509, a security-info choosing srp) is not
+ * followed unless our own user asked for the password (issue: downgrade of a pinned pair). */
+static gboolean
+refuse_downgrade (XtlsSession *s, gboolean pinned)
+{
+  if (s->use_password || !pinned)
+    return FALSE;
+  xtls_session_fail_code (s, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
+                          "a verified peer was asked to switch away from its key");
+  return TRUE;
 }
 
 static void
@@ -80,10 +103,16 @@ pin_announced_key (XtlsSession *s)
   g_autoptr (GError) error = NULL;
 
   s->key_trusted = TRUE;
+  if (s->peer_fingerprint_algo != XTLS_HASH_SHA256)
+    {
+      /* Pins are SHA-256: pin the certificate the handshake proves to match this SHA-1. */
+      s->pin_from_tunnel = TRUE;
+      return;
+    }
   if (!xtls_trust_store_pin (s->hub->trust, s->peer_bare, s->peer_fingerprint,
                              XTLS_VERIFIED_FINGERPRINT, g_get_real_time () / G_USEC_PER_SEC,
                              &error))
-    SLOG (s, "could not save the peer's key: %s", error->message);
+    SLOG (s, "could not save the peer's key: %s", error != NULL ? error->message : "invalid");
 }
 
 /* Initiator: choose the method once the accept arrived and every decision is made. */
@@ -299,12 +328,9 @@ xtls_session_handle_offer (XtlsSession *s, const XtlsIq *iq)
               : "the peer's offer is not a usable XTLS chat offer");
       return;
     }
-  if (hub->ops->incoming != NULL && !hub->ops->incoming (hub, s, hub->user_data))
-    {
-      xtls_session_fail_code (s, XTLS_REASON_DECLINE, XTLS_ERROR_CANCELLED,
-                              "declined by local policy");
-      return;
-    }
+  if ((s->peer_fingerprint == NULL || !(s->peer_methods & XTLS_METHOD_X509))
+      && refuse_downgrade (s, xtls_trust_store_lookup (hub->trust, s->peer_bare) != NULL))
+    return;
 
   switch (check_peer_key (s))
     {
@@ -357,6 +383,9 @@ handle_accept (XtlsSession *s, const XtlsIq *iq)
   s->peer_fingerprint = g_strdup (j->fingerprint);
   s->peer_fingerprint_algo = j->fingerprint_algo;
   s->peer_trusts_us = (j->methods & XTLS_METHOD_X509) && j->fingerprint != NULL;
+  if (!s->peer_trusts_us
+      && refuse_downgrade (s, xtls_trust_store_lookup (s->hub->trust, s->peer_bare) != NULL))
+    return;
   xtls_session_create_transport (s);
 
   switch (check_peer_key (s))
@@ -391,7 +420,13 @@ handle_security_info (XtlsSession *s, const XtlsIq *iq)
   if (j->methods == XTLS_METHOD_X509 && (s->key_trusted || s->key_accepted_once))
     s->method = XTLS_METHOD_X509;
   else if (j->methods == XTLS_METHOD_SRP)
-    s->method = XTLS_METHOD_SRP;
+    {
+      /* A key the user verified during this session does not count: the initiator may not
+       * know ours yet and rightly ask for a password. */
+      if (refuse_downgrade (s, s->peer_was_pinned))
+        return;
+      s->method = XTLS_METHOD_SRP;
+    }
   else
     {
       xtls_session_fail_code (s, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
@@ -455,7 +490,16 @@ handle_terminate (XtlsSession *s, const XtlsIq *iq)
   if (s->phase == PHASE_ENDED)
     return;
   SLOG (s, "peer terminated: %s", xtls_jingle_reason_to_string (reason));
-  if (reason == XTLS_REASON_SUCCESS || (reason == XTLS_REASON_NONE && s->tls_up))
+  if (s->tls_up)
+    {
+      /* A running tunnel ends through itself (</stream:stream>, close_notify: PROTOCOL.md §6),
+       * which arrives before the terminate. A terminate first is unauthenticated: a server may
+       * have forged it. It ends the session, as a failure, and never as a normal finish. */
+      xtls_session_fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_INTERRUPTED,
+                              "the tunnel was ended from outside it");
+      return;
+    }
+  if (reason == XTLS_REASON_SUCCESS)
     {
       xtls_session_end (s, XTLS_STATE_FINISHED, NULL);
       return;

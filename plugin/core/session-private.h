@@ -14,7 +14,9 @@ struct _XtlsHub
   XtlsHubConfig config;   /* defaults filled in */
   const XtlsHubOps *ops;  /* borrowed */
   gpointer user_data;
-  GPtrArray *sessions;  /* owned XtlsSession*, at most one per peer full JID */
+  GHashTable *sessions; /* peer full JID (the session's string) -> owned XtlsSession */
+  double offer_tokens;  /* token bucket for incoming offers */
+  gint64 offer_refilled;
   GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
   guint depth;          /* nesting of public entry points */
   guint64 next_iq;
@@ -34,6 +36,10 @@ char *xtls_bare_jid (const char *jid);
 XtlsSession *xtls_session_new (XtlsHub *hub, const char *peer);
 void xtls_session_free (XtlsSession *session);
 gboolean xtls_session_is_live (XtlsSession *session);
+/* When the session ended (monotonic µs), 0 while it runs. */
+gint64 xtls_session_ended_at (XtlsSession *session);
+/* The session waits for its user (a dialog may be open). */
+gboolean xtls_session_awaits_user (XtlsSession *session);
 /* The initiator side: sends session-initiate. */
 void xtls_session_initiate (XtlsSession *session);
 /* A session-initiate from the peer; @session is new, or ours that lost the tie-break. */

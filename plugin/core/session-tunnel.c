@@ -120,6 +120,8 @@ request_pubkeys (XtlsSession *s)
   xmlFreeNode (iq);
 }
 
+static void pin_proved_certificate (XtlsSession *s);
+
 /* The peer's stream header arrived over our established TLS: the tunnel is proven both ways
  * (for the TLS 1.3 client this is the moment the server has accepted our certificate). */
 static void
@@ -139,6 +141,8 @@ go_live (XtlsSession *s)
    * x509 (PROTOCOL.md §4, draft §8.1). Never over the server connection. */
   if (s->method == XTLS_METHOD_SRP)
     request_pubkeys (s);
+  else if (s->pin_from_tunnel)
+    pin_proved_certificate (s);
 }
 
 /* ---- Inner stream callbacks ----------------------------------------------------------- */
@@ -155,11 +159,21 @@ xml_send (XtlsXmlStream *stream, const char *data, gsize len, gpointer user_data
     SLOG (s, "dropping %" G_GSIZE_FORMAT " inner bytes: %s", len, error->message);
 }
 
+/* Once the session has ended (a stanza earlier in the same TLS record may have ended it),
+ * nothing more from the peer is acted on. */
+static gboolean
+ended (XtlsSession *s)
+{
+  return s->phase == PHASE_ENDED || s->xml == NULL;
+}
+
 static void
 xml_opened (XtlsXmlStream *stream, const char *id, gpointer user_data)
 {
   XtlsSession *s = user_data;
 
+  if (ended (s))
+    return;
   if (s->phase == PHASE_ACCEPTED && s->tls_up)
     go_live (s);
 }
@@ -217,6 +231,7 @@ pin_received_certificate (XtlsSession *s, xmlNode *iq)
   g_autofree guint8 *der = NULL;
   g_autofree char *fingerprint = NULL;
   g_autoptr (GError) error = NULL;
+  const char *pin;
   gsize len = 0;
 
   if (cert == NULL || s->method != XTLS_METHOD_SRP)
@@ -228,13 +243,39 @@ pin_received_certificate (XtlsSession *s, xmlNode *iq)
   fingerprint = xtls_fingerprint_sha256 (der, len);
   if (s->peer_fingerprint != NULL && strcmp (s->peer_fingerprint, fingerprint) != 0)
     SLOG (s, "the certificate sent inside the tunnel differs from the one announced outside");
-  if (!xtls_trust_store_pin (s->hub->trust, s->peer_bare, fingerprint, XTLS_VERIFIED_PASSWORD,
-                             g_get_real_time () / G_USEC_PER_SEC, &error))
-    SLOG (s, "could not save the peer's key: %s", error->message);
+  pin = xtls_trust_store_lookup (s->hub->trust, s->peer_bare);
+  if (pin != NULL && g_ascii_strcasecmp (pin, fingerprint) != 0)
+    {
+      /* Replacing a pin needs the user's consent, even inside a password-verified tunnel. */
+      SLOG (s, "the peer's certificate differs from its pin; not replaced without consent");
+      if (s->hub->ops->key_conflict != NULL)
+        s->hub->ops->key_conflict (s->hub, s, fingerprint, s->hub->user_data);
+    }
+  else if (!xtls_trust_store_pin (s->hub->trust, s->peer_bare, fingerprint, XTLS_VERIFIED_PASSWORD,
+                                  g_get_real_time () / G_USEC_PER_SEC, &error))
+    SLOG (s, "could not save the peer's key: %s", error != NULL ? error->message : "invalid");
   else
     SLOG (s, "peer key pinned after password verification");
   g_free (s->peer_fingerprint);
   s->peer_fingerprint = g_steal_pointer (&fingerprint);
+}
+
+/* The user verified a SHA-1 announcement; the handshake has proved the certificate behind it,
+ * whose SHA-256 is what we pin. */
+static void
+pin_proved_certificate (XtlsSession *s)
+{
+  GBytes *der = xtls_tls_channel_get_peer_certificate (s->tls);
+  g_autofree char *fingerprint = NULL;
+  g_autoptr (GError) error = NULL;
+
+  s->pin_from_tunnel = FALSE;
+  if (der == NULL)
+    return;
+  fingerprint = xtls_fingerprint_sha256 (g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+  if (!xtls_trust_store_pin (s->hub->trust, s->peer_bare, fingerprint, XTLS_VERIFIED_FINGERPRINT,
+                             g_get_real_time () / G_USEC_PER_SEC, &error))
+    SLOG (s, "could not save the peer's key: %s", error != NULL ? error->message : "invalid");
 }
 
 static void
@@ -276,6 +317,8 @@ xml_stanza (XtlsXmlStream *stream, xmlNode *stanza, gpointer user_data)
   XtlsSession *s = user_data;
   XtlsHub *hub = s->hub;
 
+  if (ended (s))
+    return;
   /* Whatever 'from' says, the sender is the authenticated peer (PROTOCOL.md §5). */
   if (strcmp ((const char *)stanza->name, "message") == 0)
     {
@@ -371,7 +414,7 @@ tls_receive (XtlsTlsChannel *channel, const guint8 *data, gsize len, gpointer us
 {
   XtlsSession *s = user_data;
 
-  if (s->xml != NULL)
+  if (s->phase != PHASE_ENDED && s->xml != NULL)
     xtls_xml_stream_receive (s->xml, (const char *)data, len);
 }
 
@@ -497,7 +540,14 @@ ibb_closed (XtlsIbb *ibb, const GError *error, gpointer user_data)
     }
   if (error == NULL)
     return;
-  /* PROTOCOL.md §3: an IBB error (or the peer's early close) ends the session. */
+  /* PROTOCOL.md §3: an IBB error (or the peer's early close) ends the session. A <close/> is
+   * outer and unauthenticated: with the tunnel up it may have been forged (PROTOCOL.md §6). */
+  if (s->tls_up && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_IBB_CLOSED))
+    {
+      xtls_session_fail_code (s, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_INTERRUPTED,
+                              "the bytestream was closed from outside the tunnel");
+      return;
+    }
   xtls_session_fail (s, XTLS_REASON_FAILED_TRANSPORT, error);
 }
 

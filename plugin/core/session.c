@@ -184,6 +184,7 @@ xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
   if (s->phase == PHASE_ENDED)
     return;
   s->phase = PHASE_ENDED;
+  s->ended_at = MAX (xtls_session_now (s), 1);
   if (error != NULL && s->error == NULL)
     s->error = g_error_copy (error);
   /* Answers to IQs we sent may still arrive; keep their ids so they are recognised as ours,
@@ -373,6 +374,18 @@ gboolean
 xtls_session_is_live (XtlsSession *s)
 {
   return s->phase != PHASE_ENDED && s->phase != PHASE_IDLE;
+}
+
+gint64
+xtls_session_ended_at (XtlsSession *s)
+{
+  return s->phase == PHASE_ENDED ? s->ended_at : 0;
+}
+
+gboolean
+xtls_session_awaits_user (XtlsSession *s)
+{
+  return xtls_session_is_live (s) && s->pending != XTLS_DECISION_NONE;
 }
 
 gboolean

@@ -43,6 +43,15 @@ typedef enum
   XTLS_ANSWER_CANCEL,
 } XtlsAnswer;
 
+/* What to do with an incoming offer (XtlsHubOps.incoming). */
+typedef enum
+{
+  XTLS_OFFER_ACCEPT,  /* go on: trust decisions follow */
+  XTLS_OFFER_DECLINE, /* the user's policy says no: ack + session-terminate <decline/> */
+  XTLS_OFFER_REFUSE,  /* not even answered as XTLS (e.g. not in the roster): IQ error
+                       * <service-unavailable/>, as a client without XTLS would answer */
+} XtlsOfferVerdict;
+
 typedef struct _XtlsHub XtlsHub;
 typedef struct _XtlsSession XtlsSession;
 
@@ -64,8 +73,14 @@ typedef struct
    * never will (@sent FALSE: the session failed or ended first; it was not sent anywhere). */
   void (*message_status) (XtlsHub *hub, XtlsSession *session, guint64 message_id, gboolean sent,
                           gpointer user_data);
-  /* Optional: an incoming offer from @peer. Return FALSE to decline it (user policy). */
-  gboolean (*incoming) (XtlsHub *hub, XtlsSession *session, gpointer user_data);
+  /* Optional: an offer from @peer (full JID), asked before anything of it is kept, so a
+   * refusal costs no memory, no conversation and no dialog. NULL means ACCEPT. */
+  XtlsOfferVerdict (*incoming) (XtlsHub *hub, const char *peer, gpointer user_data);
+  /* Optional: after a password-verified session the peer sent a certificate (inside the
+   * tunnel) that differs from the one pinned for it. It was NOT pinned: replacing a pin needs
+   * the user's consent (the UI pins @fingerprint itself if the user agrees). */
+  void (*key_conflict) (XtlsHub *hub, XtlsSession *session, const char *fingerprint,
+                        gpointer user_data);
 } XtlsHubOps;
 
 typedef struct
@@ -77,6 +92,14 @@ typedef struct
   gint64 ack_timeout_us;       /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
   gint64 handshake_timeout_us; /* method chosen until private; 0 = 120 s */
   gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = 300 s */
+  /* Bounds on what a remote party can make us keep (non-negotiable 6). Offers beyond them are
+   * answered <resource-constraint/> and leave nothing behind. */
+  guint max_sessions;             /* live sessions per account; 0 = 64 */
+  guint max_sessions_per_contact; /* live sessions per bare JID; 0 = 4 */
+  guint max_ended;                /* ended sessions kept for late stanzas; 0 = 32 */
+  gint64 ended_linger_us;         /* how long an ended session is kept; 0 = 120 s */
+  guint offer_burst;              /* offers accepted back to back; 0 = 8 */
+  gint64 offer_interval_us;       /* one more offer allowed per interval; 0 = 2 s */
 } XtlsHubConfig;
 
 /* @own_jid is our full JID. The identity is referenced; @trust and @clock are borrowed and
@@ -94,7 +117,8 @@ gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
 
 /* Starts (or returns the live) session with @peer_jid, a full JID. */
 XtlsSession *xtls_hub_start (XtlsHub *hub, const char *peer_jid);
-/* The session with @peer_jid (live or ended), or NULL. Transfer none. */
+/* The session with @peer_jid (live, or ended and not yet released), or NULL. Transfer none:
+ * do not keep it across calls into the hub. */
 XtlsSession *xtls_hub_lookup (XtlsHub *hub, const char *peer_jid);
 /* The peer resource went offline: its session fails with XTLS_ERROR_PEER_GONE. */
 void xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid);
@@ -102,6 +126,9 @@ void xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid);
 /* The earliest deadline (monotonic µs) of any session, or -1; call xtls_hub_tick() then. */
 gint64 xtls_hub_next_deadline (XtlsHub *hub);
 void xtls_hub_tick (XtlsHub *hub);
+
+/* How many sessions the hub holds (live and ended), for tests and benchmarks. */
+guint xtls_hub_count_sessions (XtlsHub *hub);
 
 XtlsTrustState xtls_session_get_state (XtlsSession *session);
 const char *xtls_trust_state_to_string (XtlsTrustState state);

@@ -74,6 +74,16 @@ xtls_error_describe (const GError *error)
                   "session was ended.");
       case XTLS_ERROR_UNSUPPORTED:
         return _ ("Your contact's software does not support XTLS private conversations.");
+      case XTLS_ERROR_INTERRUPTED:
+        return _ ("It ended unexpectedly, possibly interfered with: the end did not arrive "
+                  "through the encrypted connection, so a server may have forged it.");
+      case XTLS_ERROR_DOWNGRADE:
+        /* Translators: do not translate the command "/xtls forget" */
+        return _ ("Someone may be interfering: the other side asked to verify with a password "
+                  "although your contact's key is already verified. Nothing was sent. If your "
+                  "contact reset their software, type /xtls forget and verify them again.");
+      case XTLS_ERROR_BUSY:
+        return _ ("Too many private conversations were requested at once; this one was refused.");
     }
   return _ ("The private conversation failed.");
 }

@@ -123,6 +123,11 @@ ipc_get_failure (PurpleAccount *account, const char *peer)
         return XTLS_API_FAILURE_TIMEOUT;
       case XTLS_ERROR_PEER_GONE:
         return XTLS_API_FAILURE_OFFLINE;
+      case XTLS_ERROR_INTERRUPTED:
+        return XTLS_API_FAILURE_INTERRUPTED;
+      case XTLS_ERROR_DOWNGRADE:
+        return XTLS_API_FAILURE_DOWNGRADE;
+      case XTLS_ERROR_BUSY:
       case XTLS_ERROR_FAILED:
       case XTLS_ERROR_IBB_BAD_REQUEST:
       case XTLS_ERROR_IBB_UNEXPECTED:

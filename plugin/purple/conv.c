@@ -29,6 +29,41 @@ xtls_contact_free (XtlsContact *c)
 }
 
 XtlsContact *
+xtls_contact_find (XtlsAccount *xa, const char *jid)
+{
+  g_autofree char *bare = xtls_bare_of (jid);
+  g_autofree char *key = bare != NULL ? g_utf8_strdown (bare, -1) : NULL;
+
+  return key != NULL ? g_hash_table_lookup (xa->contacts, key) : NULL;
+}
+
+/* Contacts with nothing to remember are dropped when the table grows, so sessions from many
+ * strangers (when allowed) leave nothing behind. Called from the timer only, when no caller
+ * can hold a contact. */
+#define MAX_IDLE_CONTACTS 256
+
+static gboolean
+contact_is_idle (XtlsAccount *xa, XtlsContact *c)
+{
+  return !c->wanted && !c->held && !c->stopping && c->request == NULL && c->resolving == NULL
+         && g_queue_is_empty (&c->waiting) && xtls_conv_session (xa, c->bare) == NULL;
+}
+
+void
+xtls_conv_prune (XtlsAccount *xa)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (g_hash_table_size (xa->contacts) < MAX_IDLE_CONTACTS)
+    return;
+  g_hash_table_iter_init (&iter, xa->contacts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (contact_is_idle (xa, value))
+      g_hash_table_iter_remove (&iter);
+}
+
+XtlsContact *
 xtls_contact_get (XtlsAccount *xa, const char *jid)
 {
   g_autofree char *bare = xtls_bare_of (jid);
@@ -170,7 +205,6 @@ xtls_conv_start (XtlsAccount *xa, const char *peer)
   g_autofree char *best = NULL;
 
   c->wanted = TRUE;
-  c->ended_by_peer = FALSE;
   c->stopping = FALSE;
   c->unsupported = FALSE;
   if (xtls_conv_session (xa, c->bare) != NULL || c->resolving != NULL)
@@ -251,8 +285,9 @@ xtls_conv_stop (XtlsAccount *xa, const char *peer)
   XtlsContact *c = xtls_contact_get (xa, peer);
   XtlsSession *s = xtls_conv_session (xa, c->bare);
 
+  /* The one way back to plaintext: the user asks for it. */
   c->wanted = FALSE;
-  c->ended_by_peer = FALSE;
+  c->held = FALSE;
   g_clear_pointer (&c->resolving, g_free);
   /* Translators: a reason in "Not sent (%s): ..." */
   fail_waiting (xa, c, _ ("you turned encryption off"));
@@ -286,7 +321,7 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
   c = xtls_contact_get (xa, receiver);
   s = xtls_conv_session (xa, c->bare);
   policy = xtls_glue_policy (xa, c->bare);
-  if (s == NULL && !c->wanted && !c->ended_by_peer && c->resolving == NULL
+  if (s == NULL && !c->wanted && !c->held && c->resolving == NULL
       && policy != XTLS_API_POLICY_REQUIRE)
     {
       gboolean supported = FALSE;
@@ -311,12 +346,12 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
     purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
                           PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
   }
-  if (c->ended_by_peer && s == NULL)
+  if (c->held && s == NULL)
     {
       report_not_sent (
           xa, c->bare, text,
           /* Translators: a reason in "Not sent (%s): ..."; do not translate the commands */
-          _ ("your contact ended the private conversation; type /xtls start to "
+          _ ("the private conversation has ended; type /xtls start to "
              "start a new one or /xtls stop to chat unencrypted"));
       return;
     }
@@ -343,7 +378,8 @@ on_receiving_im (PurpleAccount *account, char **sender, char **message, PurpleCo
 
   if (xa == NULL || xa->delivering || sender == NULL || *sender == NULL || *message == NULL)
     return FALSE;
-  s = xtls_conv_session (xa, *sender);
+  /* Anyone can send us messages: look up, never create, so a flood keeps nothing. */
+  s = xtls_contact_find (xa, *sender) != NULL ? xtls_conv_session (xa, *sender) : NULL;
   if (s != NULL
       && (xtls_session_get_state (s) == XTLS_STATE_PRIVATE
           || xtls_session_get_state (s) == XTLS_STATE_UNVERIFIED))
@@ -469,21 +505,29 @@ hub_state_changed (XtlsHub *hub, XtlsSession *s, XtlsTrustState state, const GEr
   gboolean was_private
       = c->last_state == XTLS_STATE_PRIVATE || c->last_state == XTLS_STATE_UNVERIFIED;
 
+  gboolean ended = state == XTLS_STATE_FINISHED || state == XTLS_STATE_FAILED;
+
   g_free (c->peer);
   c->peer = g_strdup (peer);
   text = describe_state (s, state, error, c->bare, c);
-  if (state == XTLS_STATE_FINISHED && error == NULL && !c->stopping && was_private)
-    c->ended_by_peer = TRUE;
-  else if (state == XTLS_STATE_NEGOTIATING || state == XTLS_STATE_PRIVATE)
-    c->ended_by_peer = FALSE; /* a new private conversation replaces the ended one */
-  if (state == XTLS_STATE_FINISHED || state == XTLS_STATE_FAILED)
-    {
-      xtls_prompt_close (xa, c->bare);
-      c->stopping = FALSE;
-    }
+  /* Fail closed in both roles: once private, only the user's own stop returns to plaintext. */
+  if (state == XTLS_STATE_PRIVATE
+      || (state == XTLS_STATE_UNVERIFIED && xtls_session_get_tls_description (s) != NULL))
+    c->held = TRUE;
+  if (ended && c->stopping)
+    c->held = FALSE;
+  if (ended)
+    xtls_prompt_close (xa, c->bare);
   if (text != NULL)
     xtls_conv_notice (xa, c->bare, state == XTLS_STATE_FAILED ? PURPLE_MESSAGE_ERROR : 0, "%s",
                       text);
+  if (ended && c->held && was_private && (error != NULL || state == XTLS_STATE_FAILED))
+    xtls_conv_notice (xa, c->bare, 0, "%s",
+                      /* Translators: do not translate the commands */
+                      _ ("Nothing you type is sent unencrypted: type /xtls start for a new "
+                         "private conversation, or /xtls stop to chat unencrypted."));
+  if (ended)
+    c->stopping = FALSE;
   c->last_state = state;
   if (state == XTLS_STATE_FAILED && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_KEY_CHANGED))
     xtls_prompt_key_changed (xa, s);
@@ -528,20 +572,33 @@ hub_message_status (XtlsHub *hub, XtlsSession *s, guint64 id, gboolean sent, gpo
   g_hash_table_remove (xa->messages, &id);
 }
 
-static gboolean
-hub_incoming (XtlsHub *hub, XtlsSession *s, gpointer user_data)
+/* Asked before the core keeps anything of an offer. Strangers (not in the buddy list) are
+ * refused without a window or a dialog unless the user allowed them. */
+static XtlsOfferVerdict
+hub_incoming (XtlsHub *hub, const char *peer, gpointer user_data)
 {
   XtlsAccount *xa = user_data;
-  g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
+  g_autofree char *bare = xtls_bare_of (peer);
 
+  if (purple_find_buddy (xa->account, bare) == NULL && !purple_prefs_get_bool (XTLS_PREF_STRANGERS))
+    {
+      purple_debug_info ("xtls", "refused an offer from someone not in the buddy list\n");
+      return XTLS_OFFER_REFUSE;
+    }
   if (xtls_glue_policy (xa, bare) != XTLS_API_POLICY_NEVER)
-    return TRUE;
+    return XTLS_OFFER_ACCEPT;
   xtls_conv_notice (xa, bare, 0,
                     /* Translators: %s is the contact's XMPP address */
                     _ ("%s asked for a private conversation; declined because your settings say "
                        "never to use encryption with this contact."),
                     bare);
-  return FALSE;
+  return XTLS_OFFER_DECLINE;
+}
+
+static void
+hub_key_conflict (XtlsHub *hub, XtlsSession *s, const char *fingerprint, gpointer user_data)
+{
+  xtls_prompt_replace_key (user_data, s, fingerprint);
 }
 
 const XtlsHubOps xtls_conv_hub_ops = {
@@ -551,6 +608,7 @@ const XtlsHubOps xtls_conv_hub_ops = {
   .message_received = hub_message_received,
   .message_status = hub_message_status,
   .incoming = hub_incoming,
+  .key_conflict = hub_key_conflict,
 };
 
 void

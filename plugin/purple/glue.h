@@ -14,6 +14,9 @@
 #define XTLS_PREF_ROOT "/plugins/core/xtls"
 #define XTLS_PREF_POLICY XTLS_PREF_ROOT "/policy" /* int, XTLS_API_POLICY_* (not DEFAULT) */
 #define XTLS_PREF_NO_LOG XTLS_PREF_ROOT "/no-log" /* bool: keep encrypted chats out of logs */
+/* bool: answer offers from people who are not in the buddy list (default: refused silently,
+ * with no dialog and no conversation window, as a client without XTLS would answer) */
+#define XTLS_PREF_STRANGERS XTLS_PREF_ROOT "/strangers"
 #define XTLS_BLIST_POLICY "xtls-policy"
 
 #define XTLS_NS_XTLS "urn:xmpp:jingle:security:xtls:0"
@@ -24,13 +27,15 @@ typedef struct _XtlsAccount XtlsAccount;
 /* What the user wants for one contact (bare JID), whether or not a session exists yet. */
 typedef struct
 {
-  char *bare;             /* owned, lowercase */
-  char *peer;             /* owned: full JID of the latest session with this contact, or NULL */
-  gboolean wanted;        /* the user asked for encryption with this contact */
-  gboolean stopping;      /* the user asked to stop: the end that follows is expected */
-  gboolean ended_by_peer; /* the peer ended a private conversation: wait for the user (OTR's
-                           * "finished"), never fall back to plaintext silently */
-  gboolean unsupported;   /* the last support check found no XTLS-capable resource */
+  char *bare;           /* owned, lowercase */
+  char *peer;           /* owned: full JID of the latest session with this contact, or NULL */
+  gboolean wanted;      /* the user asked for encryption with this contact */
+  gboolean stopping;    /* the user asked to stop: the end that follows is expected */
+  gboolean held;        /* the conversation has been private and its session is gone or
+                         * going: nothing is sent in plaintext until the user says so
+                         * (/xtls stop), whoever started it and however it ended (OTR's
+                         * "finished"; an end from outside the tunnel may be forged) */
+  gboolean unsupported; /* the last support check found no XTLS-capable resource */
   XtlsTrustState last_state;
   char *resolving; /* owned: the full JID a disco#info query is out for, or NULL */
   GQueue waiting;  /* char* texts typed while we find out whether the peer supports XTLS */
@@ -81,6 +86,10 @@ void xtls_disco_query_free (gpointer query);
 /* conv.c: conversations, messages, what the user reads */
 void xtls_conv_init (PurplePlugin *plugin);
 XtlsContact *xtls_contact_get (XtlsAccount *xa, const char *bare);
+/* The same without creating one (for what remote parties send), or NULL. */
+XtlsContact *xtls_contact_find (XtlsAccount *xa, const char *jid);
+/* Drops contacts that remember nothing once there are many (bounded table). */
+void xtls_conv_prune (XtlsAccount *xa);
 void xtls_contact_free (XtlsContact *contact);
 /* The live session with this contact (any resource), or NULL. */
 XtlsSession *xtls_conv_session (XtlsAccount *xa, const char *bare);
@@ -100,6 +109,9 @@ void xtls_prompt_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision d
 void xtls_prompt_close (XtlsAccount *xa, const char *bare);
 void xtls_prompt_close_contact (XtlsContact *contact);
 void xtls_prompt_key_changed (XtlsAccount *xa, XtlsSession *session);
+/* After a password-verified session the contact's key differs from the pinned one: ask before
+ * replacing the pin. */
+void xtls_prompt_replace_key (XtlsAccount *xa, XtlsSession *session, const char *fingerprint);
 /* Fingerprint text for people: grouped, with the combined safety code. Transfer full. */
 char *xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, const char *peer);
 

@@ -88,6 +88,7 @@ on_timer (gpointer data)
 
   xa->timer = 0;
   xtls_hub_tick (xa->hub);
+  xtls_conv_prune (xa);
   xtls_glue_schedule (xa);
   return FALSE;
 }
@@ -306,6 +307,7 @@ init_plugin (PurplePlugin *plugin)
   purple_prefs_add_none (XTLS_PREF_ROOT);
   purple_prefs_add_int (XTLS_PREF_POLICY, XTLS_API_POLICY_MANUAL);
   purple_prefs_add_bool (XTLS_PREF_NO_LOG, FALSE);
+  purple_prefs_add_bool (XTLS_PREF_STRANGERS, FALSE);
 }
 
 PURPLE_INIT_PLUGIN (xtls, init_plugin, info)

@@ -221,3 +221,70 @@ xtls_prompt_key_changed (XtlsAccount *xa, XtlsSession *s)
          "changed. If it did, type /xtls forget in the conversation and verify them again."),
       NULL, NULL);
 }
+
+/* ---- a different key inside a password-verified tunnel: replace the pin only if asked ----- */
+
+typedef struct
+{
+  PurpleAccount *account;
+  char *bare;
+  char *fingerprint;
+} ReplaceRef;
+
+static void
+replace_ref_free (ReplaceRef *ref)
+{
+  g_free (ref->bare);
+  g_free (ref->fingerprint);
+  g_free (ref);
+}
+
+static void
+replace_key (ReplaceRef *ref, int action)
+{
+  XtlsAccount *xa = xtls_glue_find (ref->account);
+  g_autoptr (GError) error = NULL;
+
+  if (xa != NULL
+      && !xtls_trust_store_pin (xa->trust, ref->bare, ref->fingerprint, XTLS_VERIFIED_PASSWORD,
+                                g_get_real_time () / G_USEC_PER_SEC, &error))
+    xtls_conv_notice (xa, ref->bare, PURPLE_MESSAGE_ERROR,
+                      /* Translators: %s is an error message from the system */
+                      _ ("The new key could not be saved: %s"),
+                      error != NULL ? error->message : "?");
+  else if (xa != NULL)
+    xtls_conv_notice (xa, ref->bare, 0, "%s",
+                      _ ("The new key is saved; your next private conversations use it."));
+  replace_ref_free (ref);
+}
+
+static void
+keep_key (ReplaceRef *ref, int action)
+{
+  replace_ref_free (ref);
+}
+
+void
+xtls_prompt_replace_key (XtlsAccount *xa, XtlsSession *s, const char *fingerprint)
+{
+  ReplaceRef *ref = g_new0 (ReplaceRef, 1);
+  PurpleConversation *conv;
+  g_autofree char *primary = NULL;
+
+  ref->account = xa->account;
+  ref->bare = xtls_bare_of (xtls_session_get_peer (s));
+  ref->fingerprint = g_strdup (fingerprint);
+  conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, ref->bare, xa->account);
+  /* Translators: %s is the contact's XMPP address */
+  primary = g_strdup_printf (_ ("Replace the saved key of %s?"), ref->bare);
+  purple_request_action (
+      xtls_glue_plugin (), _ ("Contact's key changed"), primary,
+      _ ("Your shared password proved that you are talking to your contact, but their software "
+         "now uses a different key from the one you verified earlier. This is normal after they "
+         "reinstall or switch devices. Replace the saved key with the new one?"),
+      1, xa->account, ref->bare, conv, ref, 2,
+      /* Translators: a button */
+      _ ("Replace the key"), PURPLE_CALLBACK (replace_key),
+      /* Translators: a button */
+      _ ("Keep the old key"), PURPLE_CALLBACK (keep_key));
+}

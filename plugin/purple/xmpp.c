@@ -10,6 +10,10 @@
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_IBB "http://jabber.org/protocol/ibb"
 #define DISCO_TIMEOUT_S 10
+/* Presence can come from anyone (directed presence): the resource table is bounded. Buddies
+ * are always tracked (the user's roster bounds them); strangers only while there is room. */
+#define MAX_RESOURCES_PER_CONTACT 16
+#define MAX_TRACKED_STRANGERS 256 /* strangers only while fewer contacts are tracked */
 
 /* PROTOCOL.md §1: libpurple already advertises urn:xmpp:jingle:1 and the IBB namespace. */
 static const char *const features[] = {
@@ -240,18 +244,28 @@ on_receiving_presence (PurpleConnection *gc, const char *type, const char *from,
     {
       xmlnode *prio = xmlnode_get_child (presence, "priority");
       g_autofree char *text = prio != NULL ? xmlnode_get_data (prio) : NULL;
+      gboolean buddy = purple_find_buddy (xa->account, bare) != NULL;
       if (online == NULL)
         {
+          if (!buddy && g_hash_table_size (xa->resources) >= MAX_TRACKED_STRANGERS)
+            return FALSE;
           online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
           g_hash_table_insert (xa->resources, g_strdup (key), online);
         }
+      if (!g_hash_table_contains (online, from)
+          && g_hash_table_size (online) >= MAX_RESOURCES_PER_CONTACT)
+        return FALSE;
       g_hash_table_insert (online, g_strdup (from),
                            GINT_TO_POINTER (text != NULL ? atoi (text) : 0));
     }
   else if (strcmp (type, "unavailable") == 0 || strcmp (type, "error") == 0)
     {
       if (online != NULL)
-        g_hash_table_remove (online, from);
+        {
+          g_hash_table_remove (online, from);
+          if (g_hash_table_size (online) == 0)
+            g_hash_table_remove (xa->resources, key);
+        }
       /* The session with that resource ends with a visible reason. */
       xtls_hub_peer_offline (xa->hub, from);
       xtls_glue_schedule (xa);

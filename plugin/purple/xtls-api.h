@@ -40,7 +40,8 @@ enum
 
 /* Why a session failed or ended ("get-failure"): a UI decides on these, never on the
  * (translated) reason sentence. */
-enum {
+enum
+{
   XTLS_API_FAILURE_NONE = 0,
   XTLS_API_FAILURE_KEY_CHANGED = 1,   /* the contact's key differs from the verified one */
   XTLS_API_FAILURE_BAD_PASSWORD = 2,  /* the shared passwords did not match */
@@ -51,6 +52,8 @@ enum {
   XTLS_API_FAILURE_TIMEOUT = 7,       /* the contact stopped answering */
   XTLS_API_FAILURE_OFFLINE = 8,       /* the contact's device went offline */
   XTLS_API_FAILURE_OTHER = 9,         /* anything else: show the reason sentence */
+  XTLS_API_FAILURE_INTERRUPTED = 10,  /* ended from outside the tunnel: possibly interfered with */
+  XTLS_API_FAILURE_DOWNGRADE = 11,    /* a verified contact was asked to use a password instead */
 };
 
 /* Per-buddy policy, stored on the buddy-list node as the int setting "xtls-policy". */

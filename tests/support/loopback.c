@@ -96,7 +96,16 @@ peer_message_status (XtlsHub *hub, XtlsSession *session, guint64 id, gboolean se
   g_array_append_val (sent ? peer->sent_ids : peer->unsent_ids, id);
 }
 
+static void
+peer_key_conflict (XtlsHub *hub, XtlsSession *session, const char *fingerprint, gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  peer->key_conflicts++;
+}
+
 static const XtlsHubOps peer_ops = {
+  .key_conflict = peer_key_conflict,
   .send = peer_send,
   .state_changed = peer_state_changed,
   .decision_needed = peer_decision_needed,
@@ -146,9 +155,17 @@ peer_free (XtlsTestPeer *peer)
 }
 
 XtlsLoopback *
-xtls_loopback_new (const XtlsHubConfig *config)
+xtls_loopback_new (const XtlsHubConfig *given)
 {
+  /* Tests look at a session after it ended, sometimes minutes of fake time later: keep ended
+   * sessions for an hour unless the test asks otherwise (the hub's own default is shorter). */
+  XtlsHubConfig defaults = { .ended_linger_us = G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC };
+  XtlsHubConfig copy = given != NULL ? *given : defaults;
+  const XtlsHubConfig *config = &copy;
   XtlsLoopback *lb = g_new0 (XtlsLoopback, 1);
+
+  if (copy.ended_linger_us == 0)
+    copy.ended_linger_us = defaults.ended_linger_us;
 
   xtls_fake_clock_init (&lb->clock);
   g_queue_init (&lb->in_flight);

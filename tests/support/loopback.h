@@ -31,6 +31,7 @@ typedef struct
   XtlsDecision decision; /* last decision asked for */
   guint decisions;       /* how many times a decision was asked for */
   GPtrArray *unclaimed;  /* char* stanzas the hub left to libpurple */
+  guint key_conflicts;   /* the hub refused to replace a pin without consent */
 
   /* Scripted user: answered at the start of the next leg (users are not synchronous). */
   gboolean auto_answer;
