@@ -27,6 +27,7 @@
 /* The core's preferences (README "Use"); the core registers them, we only read and write. */
 #define XTLS_GTK_PREF_POLICY "/plugins/core/xtls/policy"
 #define XTLS_GTK_PREF_NO_LOG "/plugins/core/xtls/no-log"
+#define XTLS_GTK_PREF_STRANGERS "/plugins/core/xtls/strangers"
 
 /* ---- core-ipc.c: the core's IPC calls, typed. Every call is harmless when the core is gone. */
 

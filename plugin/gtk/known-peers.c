@@ -46,9 +46,20 @@ on_policy_toggled (GtkToggleButton *radio, gpointer data)
 }
 
 static void
-on_no_log_toggled (GtkToggleButton *check, gpointer data)
+on_bool_toggled (GtkToggleButton *check, gpointer pref)
 {
-  purple_prefs_set_bool (XTLS_GTK_PREF_NO_LOG, gtk_toggle_button_get_active (check));
+  purple_prefs_set_bool (pref, gtk_toggle_button_get_active (check));
+}
+
+static void
+add_bool_pref (GtkWidget *box, const char *pref, const char *name, const char *label)
+{
+  GtkWidget *check = gtk_check_button_new_with_mnemonic (label);
+
+  gtk_widget_set_name (check, name);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (check), purple_prefs_get_bool (pref));
+  g_signal_connect (check, "toggled", G_CALLBACK (on_bool_toggled), (gpointer)pref);
+  gtk_box_pack_start (GTK_BOX (box), check, FALSE, FALSE, 3);
 }
 
 static void
@@ -68,7 +79,6 @@ add_policy_section (GtkWidget *page)
     { XTLS_API_POLICY_NEVER, "xtls-policy-never", N_ ("_Never") },
   };
   GtkWidget *box = pidgin_make_frame (page, _ ("When to use private conversations"));
-  GtkWidget *check;
   GSList *group = NULL;
   int current = purple_prefs_get_int (XTLS_GTK_PREF_POLICY);
 
@@ -83,12 +93,12 @@ add_policy_section (GtkWidget *page)
                         GINT_TO_POINTER (choices[i].policy));
       gtk_box_pack_start (GTK_BOX (box), radio, FALSE, FALSE, 0);
     }
-  check = gtk_check_button_new_with_mnemonic (_ ("_Don't log encrypted conversations"));
-  gtk_widget_set_name (check, "xtls-no-log");
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (check),
-                                purple_prefs_get_bool (XTLS_GTK_PREF_NO_LOG));
-  g_signal_connect (check, "toggled", G_CALLBACK (on_no_log_toggled), NULL);
-  gtk_box_pack_start (GTK_BOX (box), check, FALSE, FALSE, 6);
+  add_bool_pref (box, XTLS_GTK_PREF_NO_LOG, "xtls-no-log",
+                 _ ("_Don't log encrypted conversations"));
+  /* Offers from people outside the buddy list are refused without a dialog by default: anyone
+   * can send one, and each would open a window. */
+  add_bool_pref (box, XTLS_GTK_PREF_STRANGERS, "xtls-strangers",
+                 _ ("Accept private conversations from people not in my _buddy list"));
 }
 
 /* ---- known contacts ------------------------------------------------------------------------- */
