@@ -494,7 +494,12 @@ handle_terminate (XtlsSession *s, const XtlsIq *iq)
     {
       /* A running tunnel ends through itself (</stream:stream>, close_notify: PROTOCOL.md §6),
        * which arrives before the terminate. A terminate first is unauthenticated: a server may
-       * have forged it. It ends the session, as a failure, and never as a normal finish. */
+       * have forged it. It ends the session, as a failure, and never as a normal finish; we
+       * close the tunnel from inside, so the real peer learns it authentically. */
+      if (s->xml != NULL && s->phase != PHASE_ENDING)
+        xtls_xml_stream_close (s->xml);
+      if (s->tls != NULL)
+        xtls_tls_channel_close (s->tls);
       xtls_session_fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_INTERRUPTED,
                               "the tunnel was ended from outside it");
       return;

@@ -340,14 +340,9 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
   text = purple_markup_strip_html (*message);
   g_free (*message);
   *message = NULL;
-  shown = g_markup_escape_text (text, -1);
-  {
-    g_autofree char *marked = g_strconcat (LOCK_MARK, shown, NULL);
-    purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
-                          PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
-  }
   if (c->held && s == NULL)
     {
+      /* Not written as a sent message (no padlock): the notice quotes it. */
       report_not_sent (
           xa, c->bare, text,
           /* Translators: a reason in "Not sent (%s): ..."; do not translate the commands */
@@ -355,6 +350,12 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
              "start a new one or /xtls stop to chat unencrypted"));
       return;
     }
+  shown = g_markup_escape_text (text, -1);
+  {
+    g_autofree char *marked = g_strconcat (LOCK_MARK, shown, NULL);
+    purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
+                          PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
+  }
   if (s != NULL)
     {
       send_through (xa, s, text);

@@ -15,8 +15,9 @@ signal), so nothing is left behind. Logs stay in the run directory when somethin
 
 Tags: "harness" checks need no plugin glue (sign-on, plain IM visible on the wire, libpurple's
 own file transfer with the plugin loaded); "xtls" scenarios are the behaviour contract of
-issue 3 and xtls-api.h. `-k WORD` (repeatable) selects scenarios whose name contains WORD or
-whose tag is WORD. `--todo-xtls` reports failing xtls scenarios as TODO.
+issue 3 and xtls-api.h; "hostile" scenarios (hostile.py) put a server that forges and rewrites
+stanzas between the clients (issue 7). `-k WORD` (repeatable) selects scenarios whose name
+contains WORD or whose tag is WORD. `--todo-xtls` reports failing xtls scenarios as TODO.
 
 Under -Db_sanitize=address the clients run with ASAN_OPTIONS=detect_leaks=0 (libpurple does
 not free everything at exit); any ASan/UBSan report in a client's stderr fails its scenario.
@@ -40,6 +41,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import hostile  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
                      STATE_PRIVATE, Client, HarnessError, Tap, drive, unescape)
 from prosody import DOMAIN, Prosody  # noqa: E402
@@ -836,6 +838,7 @@ SCENARIOS = [
     ("xtls", "simultaneous-start", scenario_simultaneous_start, 90),
     ("xtls", "endings", scenario_endings, 150),
     ("xtls", "ipc-api", scenario_ipc_api, 90),
+    *hostile.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 
@@ -853,7 +856,7 @@ def main(argv=None):
     ap.add_argument("--plugin-dir", help="directory holding the built pidgin-xtls module")
     ap.add_argument("-k", dest="keywords", action="append", default=[],
                     help="run only scenarios whose name contains this word, or with this tag "
-                         "(harness, xtls); repeatable")
+                         "(harness, xtls, hostile); repeatable")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--todo-xtls", action="store_true",
                     help="report failing xtls scenarios as TODO (while the glue is missing)")
@@ -867,7 +870,7 @@ def main(argv=None):
     chosen = select(args.keywords)
     if args.list:
         for tag, name, fn, limit in chosen:
-            print(f"{name:28s} [{tag}] {limit:4d} s  {fn.__doc__.strip().splitlines()[0]}")
+            print(f"{name:36s} [{tag}] {limit:4d} s  {fn.__doc__.strip().splitlines()[0]}")
         return 0
 
     tap = Tap()
