@@ -509,7 +509,8 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
 
   iq = xtls_wire_parse_iq (xml, len, &error);
   /* Every IQ reaching us has a sender stamped by the server; without one it is not ours. */
-  if (iq == NULL || iq->from == NULL || iq->id == NULL)
+  /* Ids we answer are echoed back: an absurd one (we never send ids that long) is not ours. */
+  if (iq == NULL || iq->from == NULL || iq->id == NULL || too_long (iq->id, MAX_TOKEN_BYTES))
     return FALSE;
   xtls_hub_enter (hub);
   ours = route (hub, iq);

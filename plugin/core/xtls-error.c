@@ -68,7 +68,7 @@ xtls_error_describe (const GError *error)
         return _ ("You cancelled the private conversation.");
       case XTLS_ERROR_SECURITY:
         return _ ("Your contact's side refused the session for a security reason (for example a "
-                  "wrong password or an unverified key).");
+                  "wrong password, a changed key, or possible interference).");
       case XTLS_ERROR_PROTOCOL:
         return _ ("Your contact's software sent something this plugin does not understand; the "
                   "session was ended.");

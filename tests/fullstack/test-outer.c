@@ -438,8 +438,9 @@ count_sent (Target *t, const char *needle)
 static void
 offer (Target *t, const char *from, const char *sid)
 {
+  static guint n;
   g_autofree char *xml = g_strdup_printf (
-      "<iq type='set' id='o-%s' from='%s' to='" OWN "'>"
+      "<iq type='set' id='o%u' from='%s' to='" OWN "'>"
       "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' initiator='%s' sid='%s'>"
       "<content creator='initiator' name='xmlstream'>"
       "<description xmlns='urn:xmpp:jingle:apps:xmlstream:0'/>"
@@ -447,7 +448,7 @@ offer (Target *t, const char *from, const char *sid)
       "<security xmlns='urn:xmpp:jingle:security:xtls:0'>"
       "<fingerprint algo='sha-256'>%064d</fingerprint>"
       "<method name='x509'/><method name='srp'/></security></content></jingle></iq>",
-      sid, from, from, sid, sid, 7);
+      ++n, from, from, sid, sid, 7);
 
   g_assert_true (xtls_hub_receive (t->hub, xml, -1));
 }
@@ -538,7 +539,8 @@ test_bounds_ended_released (void)
   target_free (t);
 }
 
-/* 20 KB attributes are refused before anything of them is kept. */
+/* 20 KB attributes are refused before anything of them is kept; an absurd IQ id is not even
+ * taken as ours (we would have to echo it). */
 static void
 test_bounds_oversized (void)
 {
@@ -550,6 +552,12 @@ test_bounds_oversized (void)
   g_assert_cmpuint (t->decisions, ==, 0);
   g_assert_cmpuint (t->states, ==, 0);
   g_assert_cmpuint (count_sent (t, "bad-request"), ==, 1);
+  {
+    g_autofree char *xml = g_strdup_printf (
+        "<iq type='result' id='xtls%s' from='dave@example.org/r' to='" OWN "'/>", sid);
+    g_assert_false (xtls_hub_receive (t->hub, xml, -1));
+  }
+  g_assert_cmpuint (t->sent->len, ==, 1);
   target_free (t);
 }
 
