@@ -343,6 +343,37 @@ def scenario_accept_strip_x509(sc):
     fail(problems, "session-accept stripped of x509 and fingerprint on a pinned pair")
 
 
+def scenario_stranger_offer(sc):
+    """(h) carol is not in bob's buddy list and asks him for a private conversation: bob's
+    client refuses it as a client without XTLS would (<service-unavailable/>), with no dialog
+    and no conversation window on bob's side; carol is told it could not start."""
+    run = sc.run
+    alice, bob = D.make_pair(sc)  # bob's roster holds alice, not carol
+    c_user, c_pw = f"carol{sc.index}", f"cpw-{run.token}"
+    run.prosody.register(c_user, c_pw)
+    carol = sc.client("carol", c_user, "desk", c_pw)
+    D.check_plugin(carol)
+    carol.wait_for(r"^READY$", 20, since=0)
+    b_mark, c_mark = bob.mark(), carol.mark()
+    offset = len(bob.proxy.data("c2s"))
+    carol.send(f"cmd {bob.jid} xtls start")
+    carol.wait_for(D.rx_state(bob.bare, STATE_FAILED), 20, since=c_mark)
+    problems = []
+    answers = bob.proxy.data("c2s")[offset:]
+    if b"service-unavailable" not in answers:
+        problems.append("bob's client did not answer the offer with <service-unavailable/>")
+    if re.search(rb"action=(['\"])session-accept\1", answers):
+        problems.append("bob's client accepted an offer from a stranger")
+    for kind, rx in (("dialog", r"^REQUEST "), ("conversation", rf"^CONV \S*{c_user}"),
+                     ("state", rf"^SIGNAL state \S*{c_user}")):
+        found = bob.find(rx, b_mark)
+        if found:
+            problems.append(f"bob got a {kind} for the stranger: {found[0][1].string!r}")
+    if not D.conv_events(carol, c_mark, MSG_ERROR):
+        problems.append(f"carol was not told that it failed; read: {shown(carol, c_mark)}")
+    fail(problems, "offer from someone outside the buddy list")
+
+
 def scenarios(driver):
     """The driver's SCENARIOS entries (tag, name, function, time limit in s)."""
     global D
@@ -357,4 +388,5 @@ def scenarios(driver):
             out.append(("hostile", f"hostile-{name}-{role}", scenario(role, forge, what), 30))
     out.append(("hostile", "hostile-security-info-srp", scenario_security_info_srp, 30))
     out.append(("hostile", "hostile-accept-strip-x509", scenario_accept_strip_x509, 30))
+    out.append(("hostile", "hostile-stranger-offer", scenario_stranger_offer, 30))
     return out
