@@ -5,7 +5,7 @@ simulated one-way latency added by the recording proxy in front of each client.
 
 It prints figures; it asserts nothing (timings belong in benchmarks, not tests).
 
-    bench/run.sh                       (builds, then runs this in a loopback-only namespace)
+    bench/run.sh --ibb-window          (builds, then runs this in a loopback-only namespace)
     python3 bench/ibb_window.py --client build/tests/integration/xtls-client \\
         --plugin-dir build/plugin/purple [--size 262144] [--windows 1,2,4,8,16,32]
         [--delays 0,25] [--repeat 3]

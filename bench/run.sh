@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks (they print figures; tests assert behaviour, benchmarks measure it).
-#   bench/run.sh            IBB window: throughput through a real Prosody per window and delay
-# Extra arguments go to bench/ibb_window.py (--size, --windows, --delays, --repeat).
+#   bench/run.sh                 the whole table (bench/bench.py): time to private, message
+#                                round trip, throughput, window, raw IBB baseline, memory,
+#                                at 0 and 20 ms added delay; median of 5 interleaved runs
+#   bench/run.sh --ibb-window    IBB window sweep (bench/ibb_window.py)
+# Extra arguments go to the Python script (see its --help). BUILD=dir picks the meson build
+# directory (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
 source tests/deps.sh
 xtls_install_deps "${XTLS_BUILD_DEPS[@]}"
-[ -d build ] || meson setup build >/dev/null
-ninja -C build plugin/purple/pidgin-xtls.so tests/integration/xtls-client >/dev/null
-exec tests/isolated.sh python3 bench/ibb_window.py \
-  --client build/tests/integration/xtls-client --plugin-dir build/plugin/purple "$@"
+[ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
+ninja -C "$BUILD" plugin/purple/pidgin-xtls.so tests/integration/xtls-client \
+  plugin/core/libxtls-core.a tests/support/libxtls-test-support.a >/dev/null
+if [ "${1:-}" = "--ibb-window" ]; then
+  shift
+  exec tests/isolated.sh python3 bench/ibb_window.py \
+    --client "$BUILD/tests/integration/xtls-client" --plugin-dir "$BUILD/plugin/purple" "$@"
+fi
+exec tests/isolated.sh python3 bench/bench.py --variant "$BUILD=$BUILD" --memory-build "$BUILD" "$@"

@@ -9,6 +9,11 @@
 /* Transport bytes that may arrive before the TLS channel exists (the responder waiting for
  * its user's password): a ClientHello is a few hundred bytes, so this is generous. */
 #define MAX_HELD_BYTES (64 * 1024)
+/* session.h: the largest body, every character escaped to 5 bytes, plus two 3071-byte JIDs
+ * with every character escaped to 6 ("&quot;") and the tags, fits the receiver's limit with
+ * more than a TLS record (16 KiB) to spare for the parser's lookahead. */
+G_STATIC_ASSERT (5 * XTLS_MAX_BODY_BYTES + 2 * 6 * 3071 + 256 + 16 * 1024
+                 < XTLS_XML_STREAM_DEFAULT_MAX_STANZA);
 
 /* ---- Messages --------------------------------------------------------------------------- */
 
@@ -33,16 +38,38 @@ xtls_session_report_messages (XtlsSession *s, GQueue *queue, gboolean sent)
     }
 }
 
+/* XML 1.0 §2.2 allows no C0 control but tab, LF and CR, no U+FFFE or U+FFFF and no invalid
+ * UTF-8: libxml2 would write them as they are and the receiver's parser would end the session
+ * (not-well-formed). Each becomes U+FFFD: 3 bytes, no more than the 5 an escaped '&' costs, so
+ * XTLS_MAX_BODY_BYTES still holds. Transfer full. */
+static char *
+xml_safe_text (const char *body)
+{
+  g_autofree char *valid = g_utf8_make_valid (body, -1);
+  GString *out = g_string_sized_new (strlen (valid));
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xFFFE || c == 0xFFFF)
+        g_string_append (out, "\xef\xbf\xbd");
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 write_message (XtlsSession *s, const Outgoing *o)
 {
   xmlNode *node = xmlNewNode (NULL, BAD_CAST "message");
+  g_autofree char *text = xml_safe_text (o->body);
   gboolean ok;
 
   xmlNewProp (node, BAD_CAST "type", BAD_CAST "chat");
   xmlNewProp (node, BAD_CAST "to", BAD_CAST s->peer);
   xmlNewProp (node, BAD_CAST "from", BAD_CAST s->hub->own_jid);
-  xmlNewTextChild (node, NULL, BAD_CAST "body", BAD_CAST o->body);
+  xmlNewTextChild (node, NULL, BAD_CAST "body", BAD_CAST text);
   ok = xtls_xml_stream_send_stanza (s->xml, node);
   xmlFreeNode (node);
   return ok;
@@ -70,6 +97,12 @@ flush_outbox (XtlsSession *s)
     xtls_session_report_messages (s, &s->unconfirmed, TRUE);
 }
 
+gsize
+xtls_session_max_body_bytes (void)
+{
+  return XTLS_MAX_BODY_BYTES;
+}
+
 guint64
 xtls_session_send_message (XtlsSession *s, const char *body)
 {
@@ -79,6 +112,14 @@ xtls_session_send_message (XtlsSession *s, const char *body)
   g_return_val_if_fail (s != NULL, 0);
   g_return_val_if_fail (body != NULL, 0);
 
+  /* A longer body could exceed the receiver's stanza limit once escaped, and the receiver
+   * would end the session (policy-violation, PROTOCOL.md §6). */
+  if (strlen (body) > XTLS_MAX_BODY_BYTES)
+    {
+      SLOG (s, "not sending a message body of %" G_GSIZE_FORMAT " bytes (limit %u)", strlen (body),
+            (guint)XTLS_MAX_BODY_BYTES);
+      return 0;
+    }
   if (!xtls_session_is_live (s) || s->phase == PHASE_ENDING)
     return 0;
   xtls_hub_enter (s->hub);

@@ -88,7 +88,7 @@ typedef struct
   guint block_size; /* IBB block-size we offer; 0 = 4096 */
   guint window;     /* IBB window; 0 = XTLS_IBB_DEFAULT_WINDOW */
   XtlsTlsVersionLimit tls_version;
-  gsize max_stanza_bytes;      /* inner stream; 0 = 1 MiB */
+  gsize max_stanza_bytes;      /* inner stream; 0 = XTLS_XML_STREAM_DEFAULT_MAX_STANZA */
   gint64 ack_timeout_us;       /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
   gint64 handshake_timeout_us; /* method chosen until private; 0 = 120 s */
   gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = 300 s */
@@ -144,8 +144,17 @@ XtlsDecision xtls_session_get_pending_decision (XtlsSession *session);
 /* TLS protocol and cipher once the tunnel is up, else NULL. */
 const char *xtls_session_get_tls_description (XtlsSession *session);
 
+/* The largest message body we send, in bytes (UTF-8). Every receiver accepts inner stanzas of
+ * up to XTLS_XML_STREAM_DEFAULT_MAX_STANZA (1.5 MiB); a body this long still fits when every
+ * character is escaped the most expensive way ('&' becomes "&amp;": 5 bytes) inside an
+ * envelope with the longest JIDs (2 x 3071 bytes, escaped), with room to spare. */
+#define XTLS_MAX_BODY_BYTES (256 * 1024)
+gsize xtls_session_max_body_bytes (void);
+
 /* Queues @body for the peer; it goes out through the tunnel once it is up (never in plaintext).
- * Returns the message id reported by message_status, or 0 if the session has ended. */
+ * Returns the message id reported by message_status, or 0 if the session has ended or @body
+ * is longer than xtls_session_max_body_bytes() (then nothing is queued: the caller refuses
+ * such a message before it gets here and tells the user). */
 guint64 xtls_session_send_message (XtlsSession *session, const char *body);
 
 /* Answers an XTLS_DECISION_UNKNOWN_KEY (or cancels a pending password request). */

@@ -11,12 +11,13 @@
 
 G_BEGIN_DECLS
 
-#define XTLS_XML_STREAM_DEFAULT_MAX_STANZA (1024 * 1024)
+#define XTLS_XML_STREAM_DEFAULT_MAX_STANZA (1536 * 1024)
 #define XTLS_XML_STREAM_DEFAULT_MAX_DEPTH 32
 
 typedef struct _XtlsXmlStream XtlsXmlStream;
 
-typedef struct {
+typedef struct
+{
   /* Serialized XML for the TLS channel. Required. */
   void (*send) (XtlsXmlStream *stream, const char *data, gsize len, gpointer user_data);
   /* The peer's stream header arrived. @id is its id attribute or NULL. Required. */
@@ -33,7 +34,8 @@ typedef struct {
   void (*closed) (XtlsXmlStream *stream, const GError *error, gpointer user_data);
 } XtlsXmlStreamOps;
 
-typedef struct {
+typedef struct
+{
   /* Raw bytes from a stanza's '<' to its last '>'; the tree built from them may take at most
    * twice that. Whitespace between stanzas counts for nothing. */
   gsize max_stanza_bytes; /* 0 = XTLS_XML_STREAM_DEFAULT_MAX_STANZA */
@@ -60,7 +62,7 @@ gboolean xtls_xml_stream_send_stanza (XtlsXmlStream *stream, xmlNode *stanza);
  * (RFC 6120 §4.4); on closed(NULL), call this to answer it. */
 void xtls_xml_stream_close (XtlsXmlStream *stream);
 
-gboolean xtls_xml_stream_is_open (XtlsXmlStream *stream);  /* peer header received, not closed */
+gboolean xtls_xml_stream_is_open (XtlsXmlStream *stream); /* peer header received, not closed */
 /* Largest number of bytes the stream held buffered at any time (for the memory tests): input
  * libxml2 has not parsed yet, the stanza tree in progress and input queued by re-entrant
  * receive() calls. */

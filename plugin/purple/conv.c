@@ -340,6 +340,18 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
   text = purple_markup_strip_html (*message);
   g_free (*message);
   *message = NULL;
+  if (strlen (text) > xtls_session_max_body_bytes ())
+    {
+      /* Refused here, before anything is written as sent: the receiver could not take it
+       * (README "Limits"). The notice does not quote a text this long. */
+      xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
+                        /* Translators: "Not sent: too large (300 KB, limit 256 KB)" */
+                        _ ("Not sent: too large (%u KB, limit %u KB)"),
+                        (guint)MIN ((strlen (text) + 1023) / 1024, G_MAXUINT),
+                        (guint)(xtls_session_max_body_bytes () / 1024));
+      xtls_api_emit_message_status (xa, s, text, FALSE);
+      return;
+    }
   if (c->held && s == NULL)
     {
       /* Not written as a sent message (no padlock): the notice quotes it. */

@@ -57,6 +57,12 @@ struct _XtlsAccount
   GHashTable *messages;   /* message id (guint64*) -> text, until its status is known */
   GHashTable *disco;      /* IQ id -> bare JID, disco#info queries in flight */
   guint64 next_disco;
+  GString *out;        /* owned: serialized stanzas waiting for one write (xmpp.c), or NULL */
+  guint out_stanzas;   /* how many are in @out */
+  gboolean out_lone;   /* @out is one IQ result */
+  guint flush_timer;   /* the timeout that writes @out */
+  gboolean flush_late; /* @flush_timer waits for company (a lone acknowledgement) */
+  gboolean delivered;  /* a tunnel message reached the user during this IQ's handling */
   gboolean delivering; /* a tunnel message is being handed to serv_got_im */
 };
 
@@ -74,7 +80,11 @@ void xtls_glue_schedule (XtlsAccount *xa);
 /* xmpp.c: stanzas, features, presence */
 void xtls_xmpp_init (PurplePlugin *plugin);
 void xtls_xmpp_add_features (void);
+/* Queues @xml (one stanza); everything queued during one main-loop dispatch leaves in one
+ * write, in order (see xmpp.c for why). */
 void xtls_xmpp_send (XtlsAccount *xa, const char *xml);
+/* Writes what is queued now (the account is going away). */
+void xtls_xmpp_flush (XtlsAccount *xa);
 /* The online resources of @bare, best first (highest priority). Transfer container. */
 GList *xtls_xmpp_resources (XtlsAccount *xa, const char *bare);
 gboolean xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid);

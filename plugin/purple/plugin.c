@@ -166,6 +166,7 @@ account_free (XtlsAccount *xa)
     ((XtlsContact *)contact)->stopping = TRUE;
   g_hash_table_remove (accounts, xa->account);
   g_clear_pointer (&xa->hub, xtls_hub_free);
+  xtls_xmpp_flush (xa); /* the terminates just sent, while the connection can carry them */
   if (xa->timer != 0)
     purple_timeout_remove (xa->timer);
   g_hash_table_unref (xa->contacts);

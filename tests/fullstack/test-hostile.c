@@ -399,8 +399,15 @@ test_ten_megabyte_stanza (Fixture *f, gconstpointer data)
   gsize size = 10 * 1024 * 1024;
   g_autofree char *body = g_strnfill (size, 'M');
 
+  g_autofree char *stanza = NULL;
+
   go_private (f);
-  xtls_session_send_message (xtls_test_peer_session (lb->alice), body);
+  /* Our own sender refuses it (issue 8)... */
+  g_assert_cmpuint (xtls_session_send_message (xtls_test_peer_session (lb->alice), body), ==, 0);
+  /* ...a hostile one writes it anyway. */
+  stanza = g_strdup_printf ("<message type='chat'><body>%s</body></message>", body);
+  g_assert_true (
+      xtls_session_write_inner_raw (xtls_test_peer_session (lb->alice), stanza, strlen (stanza)));
   xtls_loopback_run (lb, 100000);
   assert_error (lb->bob, XTLS_ERROR_POLICY_VIOLATION);
   g_assert_cmpuint (lb->bob->received->len, ==, 0);

@@ -493,6 +493,58 @@ test_restart_after_finish (Fixture *f, gconstpointer data)
   g_assert_cmpuint (lb->bob->received->len, ==, 3);
 }
 
+/* ---- message size: the sender refuses what the receiver could not take ---------------- */
+
+static void
+test_largest_body (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  gsize max = xtls_session_max_body_bytes ();
+  /* The worst case for escaping ('&' -> "&amp;"), the size limit exactly, and a mix of what
+   * libxml2 escapes or may mangle: markup, CR, tab, form feed, non-ASCII. */
+  g_autofree char *worst = g_strnfill (max, '&');
+  g_autofree char *angles = g_strnfill (max, '<');
+  g_autofree char *invalid = g_strnfill (max, '\xff'); /* each becomes U+FFFD */
+  g_autofree char *over = g_strnfill (max + 1, 'x');
+  const char *mixed = "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' \x0c\x01 \xef\xbf\xbf end";
+  /* What XML cannot carry (C0 controls, U+FFFF, invalid UTF-8) arrives as U+FFFD. */
+  const char *mixed_seen = "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' \xef\xbf\xbd\xef\xbf\xbd "
+                           "\xef\xbf\xbd end";
+  g_autoptr (GString) replaced = g_string_new (NULL);
+  XtlsSession *s;
+
+  g_assert_cmpuint (max, ==, XTLS_MAX_BODY_BYTES);
+  xtls_loopback_pin_both (lb);
+  s = alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+
+  g_assert_cmpuint (xtls_session_send_message (s, worst), >, 0);
+  g_assert_cmpuint (xtls_session_send_message (s, angles), >, 0);
+  g_assert_cmpuint (xtls_session_send_message (s, mixed), >, 0);
+  g_assert_cmpuint (xtls_session_send_message (s, invalid), >, 0);
+  /* One byte more is refused by the sender, before anything is queued. */
+  g_assert_cmpuint (xtls_session_send_message (s, over), ==, 0);
+  xtls_loopback_run (lb, MAX_LEGS);
+
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+  g_assert_cmpuint (lb->bob->received->len, ==, 4);
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 0), ==, worst);
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 1), ==, angles);
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 2), ==, mixed_seen);
+  for (gsize i = 0; i < max; i++)
+    g_string_append (replaced, "\xef\xbf\xbd");
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 3), ==, replaced->str);
+  g_assert_cmpuint (lb->alice->sent_ids->len, ==, 4);
+  g_assert_cmpuint (lb->alice->unsent_ids->len, ==, 0);
+
+  /* The session goes on. */
+  g_assert_cmpuint (xtls_session_send_message (s, "still here"), >, 0);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpuint (lb->bob->received->len, ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -516,5 +568,6 @@ main (int argc, char **argv)
   ADD ("/session/end/stop-while-negotiating", test_stop_while_negotiating, NULL);
   ADD ("/session/end/account-goes-away", test_account_goes_away, NULL);
   ADD ("/session/end/restart-after-finish", test_restart_after_finish, NULL);
+  ADD ("/session/limit/largest-body-arrives", test_largest_body, NULL);
   return g_test_run ();
 }
