@@ -1,6 +1,6 @@
 """The integration-test harness: headless clients, event waits, TAP output, clean-up.
 
-xtls-client line protocol (xtls-client.c). Commands, one per line on stdin (fields separated
+xtls-client line protocol (xtls-client*.c). Commands, one per line on stdin (fields separated
 by single spaces, the last one may contain spaces):
     im JID TEXT                 type TEXT into the IM conversation (purple_conv_im_send)
     cmd JID COMMANDLINE         run a conversation command there, e.g. "cmd bob@localhost
@@ -315,7 +315,7 @@ class Client:
         return status, error
 
     def ipc(self, name, *args, timeout=DEFAULT_TIMEOUT):
-        """Calls the plugin's IPC; returns the result text (see xtls-client.c)."""
+        """Calls the plugin's IPC; returns the result text (see xtls-client-plugin.c)."""
         mark = self.mark()
         self.send(" ".join(["ipc", name] + [str(a) for a in args]))
         m = self.wait_for(rf"^IPC {re.escape(name)} (.*)$", timeout, since=mark)
