@@ -576,6 +576,23 @@ xtls_session_handle_ibb (XtlsSession *s, const XtlsIq *iq)
     xtls_session_send_error (s, iq->id, XTLS_STANZA_ERROR_ITEM_NOT_FOUND, XTLS_JINGLE_ERROR_NONE);
 }
 
+/* Any answer from the peer proves it is alive. A server that shapes client traffic (ejabberd's
+ * shipped c2s shaper: 3000 B/s) can take longer than the ack timeout to pass a whole IBB
+ * window, though the peer answers every IQ as it arrives: so the deadlines of the IQs still
+ * out count from the last answer, not from when each was sent. */
+static void
+rearm_deadlines (XtlsSession *s)
+{
+  gint64 deadline = xtls_session_now (s) + s->hub->config.ack_timeout_us;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->iqs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(gint64 *)value > 0)
+      *(gint64 *)value = MAX (*(gint64 *)value, deadline);
+}
+
 void
 xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
 {
@@ -591,6 +608,7 @@ xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
   g_hash_table_remove (s->iqs, iq->id);
   if (s->phase == PHASE_ENDED || abandoned)
     return;
+  rearm_deadlines (s);
   if (s->ibb != NULL && xtls_ibb_owns (s->ibb, &pkt))
     {
       xtls_ibb_receive (s->ibb, &pkt);

@@ -545,6 +545,35 @@ test_largest_body (Fixture *f, gconstpointer data)
   g_assert_cmpuint (lb->bob->received->len, ==, 5);
 }
 
+/* ---- a slow server: acknowledgements keep the session alive -------------------------- */
+
+/* The server passes one of alice's stanzas per 2 s leg (a shaper like ejabberd's): a full IBB
+ * window of 16 waits ~32 s for its last acknowledgement, longer than the 30 s ack timeout,
+ * while bob answers each IQ as it arrives. The session must not count that as a dead peer. */
+static void
+test_shaped_server (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autofree char *big = g_strnfill (100 * 1024, 'b');
+  XtlsSession *s;
+
+  xtls_loopback_pin_both (lb);
+  s = alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  lb->leg_latency_us = 2 * G_USEC_PER_SEC;
+  lb->shaped = lb->alice;
+  lb->shaped_per_leg = 1;
+  g_assert_cmpuint (xtls_session_send_message (s, big), >, 0);
+  xtls_loopback_run (lb, 400);
+
+  g_assert_cmpint (lb->clock.now, >, 60 * G_USEC_PER_SEC); /* it really was slow */
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+  g_assert_cmpuint (lb->bob->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 0), ==, big);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -569,5 +598,6 @@ main (int argc, char **argv)
   ADD ("/session/end/account-goes-away", test_account_goes_away, NULL);
   ADD ("/session/end/restart-after-finish", test_restart_after_finish, NULL);
   ADD ("/session/limit/largest-body-arrives", test_largest_body, NULL);
+  ADD ("/session/slow-server/acks-keep-it-alive", test_shaped_server, NULL);
   return g_test_run ();
 }

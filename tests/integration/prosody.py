@@ -56,8 +56,20 @@ class ProsodyError(RuntimeError):
 
 
 class Prosody:
-    def __init__(self, workdir, start_timeout=10.0):
-        self.dir = os.path.join(workdir, "prosody")
+    kind = "prosody"
+
+    def __init__(self, workdir, start_timeout=10.0, domain=DOMAIN, address="127.0.0.1",
+                 name="prosody", s2s_routes=None, s2s_port=5269):
+        """@s2s_routes {domain: (ip, port)}: federation (servers.py). Then s2s listens on
+        @address port @s2s_port, with TLS (a self-signed certificate for @domain) and dialback,
+        and s2s to those domains goes to the given address (mod_xtls_test_routes); the
+        client connections stay without STARTTLS. Without it: no s2s at all."""
+        self.domain = domain
+        self.address = address
+        self.name = name
+        self.s2s_routes = s2s_routes
+        self.s2s_port = s2s_port if s2s_routes else None
+        self.dir = os.path.join(workdir, name)
         self.data_path = os.path.join(self.dir, "data")
         self.config_path = os.path.join(self.dir, "prosody.cfg.lua")
         self.log_path = os.path.join(self.dir, "prosody.log")
@@ -75,6 +87,8 @@ class Prosody:
         # An empty certificate dir: Prosody must not find /etc/prosody/certs/localhost.*.
         os.makedirs(os.path.join(self.dir, "certs"), exist_ok=True)
         d = lambda name: _lua_string(os.path.join(self.dir, name))
+        if self.s2s_routes:
+            return self._write_federated_config(d)
         config = f"""-- Written by tests/integration/prosody.py; a throwaway server on loopback.
 run_as_root = true -- CI runs as root; without this Prosody refuses and hangs
 pidfile = {d("prosody.pid")}
@@ -101,7 +115,53 @@ modules_enabled = {{ "roster", "saslauth", "disco", "ping", "private", "vcard" }
 modules_disabled = {{ "s2s", "s2s_auth_certs" }}
 log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {_lua_string(self.log_path)} }} }}
 
-VirtualHost "{DOMAIN}"
+VirtualHost "{self.domain}"
+"""
+        with open(self.config_path, "w") as f:
+            f.write(config)
+
+    def _write_federated_config(self, d):
+        """Federation (servers.py): s2s on self.address:self.s2s_port with TLS and dialback, routes
+        to the other domains without DNS, c2s as in the one-domain config."""
+        from servers import make_cert  # noqa: PLC0415 - servers.py imports this module
+        certs = os.path.join(self.dir, "certs")
+        crt, key, _pem = make_cert(os.path.join(certs, self.domain), self.domain)
+        routes = "; ".join(f"[{_lua_string(dom)}] = {{ {_lua_string(ip)}, {port} }}"
+                           for dom, (ip, port) in sorted(self.s2s_routes.items()))
+        modules_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "prosody-modules")
+        config = f"""-- Written by tests/integration/prosody.py; a throwaway federated server on loopback.
+run_as_root = true
+pidfile = {d("prosody.pid")}
+data_path = {_lua_string(self.data_path)}
+certificates = {_lua_string(certs)}
+plugin_paths = {{ {_lua_string(modules_dir)} }}
+interfaces = {{ {_lua_string(self.address)} }}
+local_interfaces = {{ {_lua_string(self.address)} }}
+c2s_ports = {{ {self.port} }}
+c2s_direct_tls_ports = {{ }}
+s2s_ports = {{ {self.s2s_port} }}
+s2s_direct_tls_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+authentication = "internal_plain"
+storage = "internal"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+c2s_stanza_size_limit = 1024*1024
+-- s2s: TLS (ejabberd requires it as shipped), certificates cannot be verified (self-signed),
+-- so dialback authenticates (s2s_secure_auth off), as between most small servers.
+s2s_require_encryption = true
+s2s_secure_auth = false
+network_settings = {{ nagle = false }}
+xtls_test_s2s_routes = {{ {routes} }}
+xtls_test_plain_c2s = true
+modules_enabled = {{ "roster", "saslauth", "disco", "ping", "private", "vcard", "tls",
+                     "dialback", "xtls_test_routes" }}
+log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {_lua_string(self.log_path)} }} }}
+
+VirtualHost "{self.domain}"
+ssl = {{ certificate = {_lua_string(crt)}; key = {_lua_string(key)}; }}
 """
         with open(self.config_path, "w") as f:
             f.write(config)
@@ -141,7 +201,7 @@ VirtualHost "{DOMAIN}"
                 raise ProsodyError(
                     f"prosody exited with {self.proc.returncode}: {self.tail_logs()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                with socket.create_connection((self.address, self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.05)
@@ -189,7 +249,7 @@ VirtualHost "{DOMAIN}"
         """Creates @user with prosodyctl (works while the server runs)."""
         try:
             result = subprocess.run(
-                ["prosodyctl", "--config", self.config_path, "register", user, DOMAIN, password],
+                ["prosodyctl", "--config", self.config_path, "register", user, self.domain, password],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -206,15 +266,20 @@ VirtualHost "{DOMAIN}"
             raise ProsodyError(f"prosodyctl register {user}: no account file appeared")
 
     def _store_path(self, user, store):
-        return os.path.join(self.data_path, _encode_path_part(DOMAIN), store,
+        return os.path.join(self.data_path, _encode_path_part(self.domain), store,
                             _encode_path_part(user) + ".dat")
 
     def make_friends(self, user_a, user_b):
         """Mutual roster entries with subscription "both", written into the data dir (Prosody
         0.12 internal storage, Lua); Prosody reads a roster when its user signs in, so this
         must happen before the clients connect."""
-        self._add_roster_item(user_a, f"{user_b}@{DOMAIN}", user_b)
-        self._add_roster_item(user_b, f"{user_a}@{DOMAIN}", user_a)
+        self._add_roster_item(user_a, f"{user_b}@{self.domain}", user_b)
+        self._add_roster_item(user_b, f"{user_a}@{self.domain}", user_a)
+
+    def add_roster_item(self, user, jid, name):
+        """One roster entry (subscription "both") for @user, e.g. a contact on another
+        server (servers.py); before @user signs in."""
+        self._add_roster_item(user, jid, name)
 
     def _add_roster_item(self, user, jid, name):
         path = self._store_path(user, "roster")

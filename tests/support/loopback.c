@@ -243,8 +243,9 @@ deliver (XtlsLoopback *lb, WireItem *item)
 guint
 xtls_loopback_leg (XtlsLoopback *lb)
 {
-  guint n, delivered = 0;
+  guint n, delivered = 0, shaped = 0;
   GQueue held = G_QUEUE_INIT;
+  GQueue later = G_QUEUE_INIT;
 
   apply_answers (lb->alice);
   apply_answers (lb->bob);
@@ -258,6 +259,11 @@ xtls_loopback_leg (XtlsLoopback *lb)
       WireItem *item = g_queue_pop_head (&lb->in_flight);
       XtlsWireAction action = XTLS_WIRE_DELIVER;
 
+      if (lb->shaped != NULL && item->from == lb->shaped && ++shaped > lb->shaped_per_leg)
+        {
+          g_queue_push_tail (&later, item);
+          continue;
+        }
       if (lb->filter != NULL && !item->held)
         action = lb->filter (lb, item->from, item->to, &item->xml, lb->filter_data);
       switch (action)
@@ -280,6 +286,9 @@ xtls_loopback_leg (XtlsLoopback *lb)
         }
       wire_item_free (item);
     }
+  /* Shaped stanzas keep their place: ahead of everything sent during this leg. */
+  while (!g_queue_is_empty (&later))
+    g_queue_push_head (&lb->in_flight, g_queue_pop_tail (&later));
   /* Held stanzas go behind everything sent during this leg: a reorder. */
   while (!g_queue_is_empty (&held))
     g_queue_push_tail (&lb->in_flight, g_queue_pop_head (&held));

@@ -62,6 +62,10 @@ struct _XtlsLoopback
   GPtrArray *wire_log;   /* char*: every stanza that crossed the server */
   XtlsWireFilter filter;
   gpointer filter_data;
+  /* A shaping server: at most @shaped_per_leg stanzas from @shaped pass per leg, in order;
+   * the rest wait for later legs (ejabberd's c2s shaper, in legs). NULL: no shaping. */
+  XtlsTestPeer *shaped;
+  guint shaped_per_leg;
 };
 
 /* @config applies to both hubs; may be NULL. */
