@@ -7,6 +7,25 @@
 
 #include "xtls-error.h"
 
+struct _XtlsHub
+{
+  char *own_jid;          /* owned, full JID */
+  XtlsIdentity *identity; /* ref */
+  XtlsTrustStore *trust;  /* borrowed */
+  const XtlsClock *clock; /* borrowed */
+  XtlsHubConfig config;   /* defaults filled in */
+  const XtlsHubOps *ops;  /* borrowed */
+  gpointer user_data;
+  XtlsSessionHost host; /* what the sessions get (points into this struct) */
+  GHashTable *sessions; /* peer full JID (the session's string) -> owned XtlsSession */
+  double offer_tokens;  /* token bucket for incoming offers */
+  gint64 offer_refilled;
+  GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
+  guint depth;          /* nesting of public entry points */
+  guint64 next_iq;
+  guint64 next_message_id;
+};
+
 typedef struct
 {
   gpointer object;
@@ -23,6 +42,111 @@ xtls_bare_jid (const char *jid)
   return slash != NULL ? g_strndup (jid, slash - jid) : g_strdup (jid);
 }
 
+/* ---- what the sessions get from the hub (XtlsSessionHost) ------------------------------- */
+
+static void hub_enter (XtlsHub *hub);
+static void hub_leave (XtlsHub *hub);
+static void hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func);
+static void hub_send (XtlsHub *hub, const char *xml);
+static char *make_iq_id (XtlsHub *hub);
+
+static void
+host_send (XtlsSession *s, const char *xml, gpointer user_data)
+{
+  hub_send (user_data, xml);
+}
+
+static char *
+host_make_iq_id (gpointer user_data)
+{
+  return make_iq_id (user_data);
+}
+
+static guint64
+host_make_message_id (gpointer user_data)
+{
+  return ++((XtlsHub *)user_data)->next_message_id;
+}
+
+static void
+host_bury (gpointer object, GDestroyNotify free_func, gpointer user_data)
+{
+  hub_bury (user_data, object, free_func);
+}
+
+static void
+host_enter (gpointer user_data)
+{
+  hub_enter (user_data);
+}
+
+static void
+host_leave (gpointer user_data)
+{
+  hub_leave (user_data);
+}
+
+static void
+host_state_changed (XtlsSession *s, XtlsTrustState state, const GError *error, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->state_changed != NULL)
+    hub->ops->state_changed (hub, s, state, error, hub->user_data);
+}
+
+static gboolean
+host_decision_needed (XtlsSession *s, XtlsDecision decision, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->decision_needed == NULL)
+    return FALSE;
+  hub->ops->decision_needed (hub, s, decision, hub->user_data);
+  return TRUE;
+}
+
+static void
+host_message_received (XtlsSession *s, const char *body, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->message_received != NULL)
+    hub->ops->message_received (hub, s, body, hub->user_data);
+}
+
+static void
+host_message_status (XtlsSession *s, guint64 id, gboolean sent, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->message_status != NULL)
+    hub->ops->message_status (hub, s, id, sent, hub->user_data);
+}
+
+static void
+host_key_conflict (XtlsSession *s, const char *fingerprint, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->key_conflict != NULL)
+    hub->ops->key_conflict (hub, s, fingerprint, hub->user_data);
+}
+
+static const XtlsSessionHostOps host_ops = {
+  .send = host_send,
+  .make_iq_id = host_make_iq_id,
+  .make_message_id = host_make_message_id,
+  .bury = host_bury,
+  .enter = host_enter,
+  .leave = host_leave,
+  .state_changed = host_state_changed,
+  .decision_needed = host_decision_needed,
+  .message_received = host_message_received,
+  .message_status = host_message_status,
+  .key_conflict = host_key_conflict,
+};
+
 XtlsHub *
 xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust,
               const XtlsClock *clock, const XtlsHubConfig *config, const XtlsHubOps *ops,
@@ -38,7 +162,6 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
 
   hub = g_new0 (XtlsHub, 1);
   hub->own_jid = g_strdup (own_jid);
-  hub->own_bare = xtls_bare_jid (own_jid);
   hub->identity = xtls_identity_ref (identity);
   hub->trust = trust;
   hub->clock = clock;
@@ -68,6 +191,15 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
     hub->config.offer_interval_us = 2 * G_USEC_PER_SEC;
   hub->ops = ops;
   hub->user_data = user_data;
+  hub->host = (XtlsSessionHost){
+    .own_jid = hub->own_jid,
+    .identity = hub->identity,
+    .trust = hub->trust,
+    .clock = hub->clock,
+    .config = &hub->config,
+    .ops = &host_ops,
+    .user_data = hub,
+  };
   /* Keys are the sessions' own peer strings: the table frees nothing, xtls_session_free does. */
   hub->sessions = g_hash_table_new (g_str_hash, g_str_equal);
   hub->offer_tokens = hub->config.offer_burst;
@@ -88,22 +220,22 @@ empty_graveyard (XtlsHub *hub)
     }
 }
 
-void
-xtls_hub_enter (XtlsHub *hub)
+static void
+hub_enter (XtlsHub *hub)
 {
   hub->depth++;
 }
 
-void
-xtls_hub_leave (XtlsHub *hub)
+static void
+hub_leave (XtlsHub *hub)
 {
   g_assert (hub->depth > 0);
   if (--hub->depth == 0)
     empty_graveyard (hub);
 }
 
-void
-xtls_hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
+static void
+hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
 {
   Grave *grave = g_new0 (Grave, 1);
 
@@ -137,10 +269,10 @@ xtls_hub_free (XtlsHub *hub)
   if (hub == NULL)
     return;
   all = all_sessions (hub);
-  xtls_hub_enter (hub);
+  hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     xtls_session_stop_now (g_ptr_array_index (all, i));
-  xtls_hub_leave (hub);
+  hub_leave (hub);
   g_hash_table_remove_all (hub->sessions);
   for (guint i = 0; i < all->len; i++)
     xtls_session_free (g_ptr_array_index (all, i));
@@ -148,18 +280,17 @@ xtls_hub_free (XtlsHub *hub)
   g_ptr_array_unref (hub->graveyard);
   xtls_identity_unref (hub->identity);
   g_free (hub->own_jid);
-  g_free (hub->own_bare);
   g_free (hub);
 }
 
-void
-xtls_hub_send (XtlsHub *hub, const char *xml)
+static void
+hub_send (XtlsHub *hub, const char *xml)
 {
   hub->ops->send (hub, xml, hub->user_data);
 }
 
-char *
-xtls_hub_make_iq_id (XtlsHub *hub)
+static char *
+make_iq_id (XtlsHub *hub)
 {
   return g_strdup_printf ("xtls%" G_GUINT64_FORMAT, ++hub->next_iq);
 }
@@ -185,7 +316,7 @@ static void
 release (XtlsHub *hub, XtlsSession *s)
 {
   g_hash_table_remove (hub->sessions, xtls_session_get_peer (s));
-  xtls_hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
+  hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
 }
 
 /* Ended sessions are kept a while so that late stanzas for them are answered as the protocol
@@ -223,13 +354,13 @@ release_ended (XtlsHub *hub, gint64 now)
 static XtlsSession *
 replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
 {
-  XtlsSession *s = xtls_session_new (hub, peer_jid);
+  XtlsSession *s = xtls_session_new (&hub->host, peer_jid);
 
   if (old != NULL)
     {
       g_hash_table_remove (hub->sessions, xtls_session_get_peer (old));
       xtls_session_take_outbox (s, old);
-      xtls_hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
+      hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
     }
   g_hash_table_insert (hub->sessions, (gpointer)xtls_session_get_peer (s), s);
   release_ended (hub, xtls_clock_now (hub->clock));
@@ -247,10 +378,10 @@ xtls_hub_start (XtlsHub *hub, const char *peer_jid)
   s = xtls_hub_lookup (hub, peer_jid);
   if (s != NULL && xtls_session_is_live (s))
     return s;
-  xtls_hub_enter (hub);
+  hub_enter (hub);
   s = replace_session (hub, s, peer_jid);
   xtls_session_initiate (s);
-  xtls_hub_leave (hub);
+  hub_leave (hub);
   return s;
 }
 
@@ -262,11 +393,11 @@ xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid)
 
   if (s == NULL || !xtls_session_is_live (s))
     return;
-  xtls_hub_enter (hub);
+  hub_enter (hub);
   error
       = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PEER_GONE, "the peer's resource went offline");
   xtls_session_fail (s, XTLS_REASON_NONE, error);
-  xtls_hub_leave (hub);
+  hub_leave (hub);
 }
 
 /* Longest attribute we keep from an offer. Jingle and IBB sids are short tokens and content
@@ -344,7 +475,7 @@ refuse (XtlsHub *hub, const XtlsIq *iq, XtlsStanzaCondition condition, const cha
                                                 iq->jingle->dialect);
 
   g_debug ("[-] refused an offer: %s", why);
-  xtls_hub_send (hub, xml);
+  hub_send (hub, xml);
 }
 
 /* The user's policy declines: ack, then session-terminate <decline/> (XEP-0166 §6.7), without
@@ -360,14 +491,14 @@ decline (XtlsHub *hub, const XtlsIq *iq)
   j->dialect = iq->jingle->dialect;
   j->initiator = g_strdup (iq->jingle->initiator != NULL ? iq->jingle->initiator : iq->from);
   j->reason = XTLS_REASON_DECLINE;
-  out.id = xtls_hub_make_iq_id (hub);
+  out.id = make_iq_id (hub);
   out.from = hub->own_jid;
   out.to = iq->from;
   xml = xtls_wire_build_iq (&out);
   g_free (out.id);
   xtls_jingle_free (j);
-  xtls_hub_send (hub, ack);
-  xtls_hub_send (hub, xml);
+  hub_send (hub, ack);
+  hub_send (hub, xml);
 }
 
 /* Judges a new offer before anything of it is kept. FALSE: it has been answered. */
@@ -429,7 +560,7 @@ handle_offer (XtlsHub *hub, XtlsSession *existing, const XtlsIq *iq)
                                        XTLS_JINGLE_ERROR_TIE_BREAK, iq->jingle->dialect);
           g_debug ("[%s] tie-break won against %s", xtls_session_get_sid (existing),
                    iq->jingle->sid);
-          xtls_hub_send (hub, xml);
+          hub_send (hub, xml);
           return;
         }
       /* We lose: the same session object continues as the responder. */
@@ -512,9 +643,9 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
   /* Ids we answer are echoed back: an absurd one (we never send ids that long) is not ours. */
   if (iq == NULL || iq->from == NULL || iq->id == NULL || too_long (iq->id, MAX_TOKEN_BYTES))
     return FALSE;
-  xtls_hub_enter (hub);
+  hub_enter (hub);
   ours = route (hub, iq);
-  xtls_hub_leave (hub);
+  hub_leave (hub);
   return ours;
 }
 
@@ -543,9 +674,9 @@ xtls_hub_tick (XtlsHub *hub)
   gint64 t = xtls_clock_now (hub->clock);
   g_autoptr (GPtrArray) all = all_sessions (hub);
 
-  xtls_hub_enter (hub);
+  hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     xtls_session_tick (g_ptr_array_index (all, i), t);
   release_ended (hub, t);
-  xtls_hub_leave (hub);
+  hub_leave (hub);
 }

@@ -1,39 +1,52 @@
-/* Between hub.c (routing, tie-break, deadlines) and session.c (one peer's state machine). */
+/* Between hub.c (routing, bounds, tie-break, deadlines) and session.c (one peer's life cycle):
+ * the hub calls down into its sessions; sessions reach the hub only through the host's
+ * callbacks. */
 #pragma once
 
 #include "session.h"
 #include "wire.h"
 
-struct _XtlsHub
+/* What a session needs from the hub that owns it: the account's identity and settings, and
+ * callbacks (the hub routes them to the UI's XtlsHubOps). The session never reaches into the
+ * hub otherwise. */
+typedef struct
 {
-  char *own_jid;          /* owned, full JID */
-  char *own_bare;         /* owned */
-  XtlsIdentity *identity; /* ref */
-  XtlsTrustStore *trust;  /* borrowed */
-  const XtlsClock *clock; /* borrowed */
-  XtlsHubConfig config;   /* defaults filled in */
-  const XtlsHubOps *ops;  /* borrowed */
-  gpointer user_data;
-  GHashTable *sessions; /* peer full JID (the session's string) -> owned XtlsSession */
-  double offer_tokens;  /* token bucket for incoming offers */
-  gint64 offer_refilled;
-  GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
-  guint depth;          /* nesting of public entry points */
-  guint64 next_iq;
-  guint64 next_message_id;
-};
+  /* An outer stanza for the server connection. */
+  void (*send) (XtlsSession *s, const char *xml, gpointer user_data);
+  /* A fresh IQ id; every id the core sends starts with "xtls". Transfer full. */
+  char *(*make_iq_id) (gpointer user_data);
+  /* A message id, unique in the account. */
+  guint64 (*make_message_id) (gpointer user_data);
+  /* Frees @object with @free_func once no callback can be on the stack. */
+  void (*bury) (gpointer object, GDestroyNotify free_func, gpointer user_data);
+  /* Bracket the session's public entry points (what bury waits for). */
+  void (*enter) (gpointer user_data);
+  void (*leave) (gpointer user_data);
+  /* The UI's callbacks (XtlsHubOps), for this session. decision_needed returns FALSE when no
+   * UI can answer (the session then cancels). */
+  void (*state_changed) (XtlsSession *s, XtlsTrustState state, const GError *error,
+                         gpointer user_data);
+  gboolean (*decision_needed) (XtlsSession *s, XtlsDecision decision, gpointer user_data);
+  void (*message_received) (XtlsSession *s, const char *body, gpointer user_data);
+  void (*message_status) (XtlsSession *s, guint64 id, gboolean sent, gpointer user_data);
+  void (*key_conflict) (XtlsSession *s, const char *fingerprint, gpointer user_data);
+} XtlsSessionHostOps;
 
-/* Bracket every public entry point so that nothing is freed while a callback may still use it. */
-void xtls_hub_enter (XtlsHub *hub);
-void xtls_hub_leave (XtlsHub *hub);
-/* Frees @object with @free_func once the outermost entry point returns. */
-void xtls_hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func);
-void xtls_hub_send (XtlsHub *hub, const char *xml);
-/* A fresh IQ id; every id the core sends starts with "xtls". Transfer full. */
-char *xtls_hub_make_iq_id (XtlsHub *hub);
+typedef struct
+{
+  const char *own_jid; /* full JID */
+  XtlsIdentity *identity;
+  XtlsTrustStore *trust;
+  const XtlsClock *clock;
+  const XtlsHubConfig *config; /* defaults filled in */
+  const XtlsSessionHostOps *ops;
+  gpointer user_data;
+} XtlsSessionHost;
+
 char *xtls_bare_jid (const char *jid);
 
-XtlsSession *xtls_session_new (XtlsHub *hub, const char *peer);
+/* @host must outlive the session. */
+XtlsSession *xtls_session_new (const XtlsSessionHost *host, const char *peer);
 void xtls_session_free (XtlsSession *session);
 gboolean xtls_session_is_live (XtlsSession *session);
 /* When the session ended (monotonic µs), 0 while it runs. */
@@ -51,6 +64,7 @@ gboolean xtls_session_owns_iq (XtlsSession *session, const char *iq_id);
 /* Our session-initiate is still unanswered by a session-accept (tie-break candidate). */
 gboolean xtls_session_awaits_accept (XtlsSession *session);
 const char *xtls_session_get_sid (XtlsSession *session);
+const char *xtls_session_get_transport_sid (XtlsSession *session);
 void xtls_session_handle_jingle (XtlsSession *session, const XtlsIq *iq);
 void xtls_session_handle_ibb (XtlsSession *session, const XtlsIq *iq);
 void xtls_session_handle_reply (XtlsSession *session, const XtlsIq *iq);

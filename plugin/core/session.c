@@ -1,12 +1,66 @@
-/* One XTLS chat session with one peer resource: life cycle, outer stanzas, ending and
- * deadlines. Negotiation lives in session-jingle.c, the tunnel in session-tunnel.c.
+/* One XTLS chat session with one peer resource: its life cycle, its trust state (the one
+ * set_state), its outer IQs and their deadlines, and how it ends.
  *
- * Layering, data in: hub -> session -> ibb -> tls -> xmlstream -> ops->message_received.
- * Data out is the reverse. The session owns its three engines and is the only one that knows
- * how they connect; each engine sees only its neighbours through its ops table. */
-#include "session-impl.h"
+ * Layers, each owning its own state and talking down through calls, up through callbacks:
+ *   session -> negotiation (Jingle, trust decisions, method)     negotiation.c
+ *           -> security layer (IBB transport + TLS + the peer)   security.c
+ *           -> application (chat: inner XML stream, messages)    chat.c
+ * Data in: hub -> session -> security (IBB -> TLS) -> chat -> ops->message_received.
+ * Data out is the reverse. This file is the only one that knows all three and wires them. */
+#include "session-private.h"
 
 #include <string.h>
+
+#include "chat.h"
+#include "negotiation.h"
+#include "security.h"
+#include "xtls-error.h"
+
+/* Never log message text, passwords or keys (STYLE.md habit 7). */
+#define SLOG(s, fmt, ...)                                                                          \
+  g_debug ("[%s %s] " fmt, sid_of (s), xtls_trust_state_to_string ((s)->state), ##__VA_ARGS__)
+
+typedef enum
+{
+  PHASE_IDLE,
+  PHASE_ACTIVE, /* negotiating or running (the negotiation knows which step) */
+  PHASE_ENDING, /* our end of the stream is closed; draining before terminate */
+  PHASE_ENDED,
+} Phase;
+
+struct _XtlsSession
+{
+  const XtlsSessionHost *host; /* borrowed: the hub owns us */
+  char *peer;                  /* owned, full JID */
+  XtlsTrustState state;
+  GError *error; /* owned: why we failed */
+  Phase phase;
+  gint64 ended_at; /* monotonic µs when the phase became ENDED */
+
+  XtlsNegotiation *neg;  /* owned */
+  XtlsSecurity *sec;     /* owned, once the transport is agreed */
+  XtlsChat *chat;        /* owned until the end: it holds the messages that wait */
+  char *tls_description; /* owned: "TLS1.3, AES-256-GCM" once the tunnel is proven */
+
+  /* IQs we sent and still expect an answer to: id -> deadline (µs; 0 = none) */
+  GHashTable *iqs;
+  gint64 handshake_deadline;
+};
+
+static const char *
+sid_of (XtlsSession *s)
+{
+  const char *sid = s->neg != NULL ? xtls_negotiation_get_sid (s->neg) : NULL;
+  return sid != NULL ? sid : "-";
+}
+
+static gint64
+now (XtlsSession *s)
+{
+  return xtls_clock_now (s->host->clock);
+}
+
+/* ---- trust state (pidgin-otr's model: one level per conversation, set in one place) ------ */
 
 const char *
 xtls_trust_state_to_string (XtlsTrustState state)
@@ -48,135 +102,75 @@ transition_allowed (XtlsTrustState from, XtlsTrustState to)
   return FALSE;
 }
 
-void
-xtls_session_set_state (XtlsSession *s, XtlsTrustState state)
+static void
+set_state (XtlsSession *s, XtlsTrustState state)
 {
-  XtlsHub *hub = s->hub;
-
   if (s->state == state)
     return;
   g_assert (transition_allowed (s->state, state));
   SLOG (s, "state %s -> %s", xtls_trust_state_to_string (s->state),
         xtls_trust_state_to_string (state));
   s->state = state;
-  if (hub->ops->state_changed != NULL)
-    hub->ops->state_changed (hub, s, state, s->error, hub->user_data);
+  s->host->ops->state_changed (s, state, s->error, s->host->user_data);
 }
 
-gint64
-xtls_session_now (XtlsSession *s)
+/* ---- outer stanzas ------------------------------------------------------------------ */
+
+static void
+track_iq (XtlsSession *s, const char *id)
 {
-  return xtls_clock_now (s->hub->clock);
+  g_hash_table_insert (
+      s->iqs, g_strdup (id),
+      g_memdup2 (&(gint64){ now (s) + s->host->config->ack_timeout_us }, sizeof (gint64)));
 }
-
-/* ---- Outer stanzas ---------------------------------------------------------------------- */
 
 /* Sends an IQ set built from @iq (id filled in) and starts its ack deadline. */
 static void
 send_set (XtlsSession *s, XtlsIq *iq)
 {
+  g_autofree char *id = s->host->ops->make_iq_id (s->host->user_data);
   g_autofree char *xml = NULL;
 
   iq->type = XTLS_IQ_SET;
-  iq->id = xtls_hub_make_iq_id (s->hub);
-  iq->from = s->hub->own_jid;
+  iq->id = id;
+  iq->from = (char *)s->host->own_jid;
   iq->to = s->peer;
   xml = xtls_wire_build_iq (iq);
-  g_hash_table_insert (s->iqs, g_strdup (iq->id),
-                       g_memdup2 (&(gint64){ xtls_session_now (s) + s->hub->config.ack_timeout_us },
-                                  sizeof (gint64)));
-  g_free (iq->id);
-  iq->id = NULL;
-  iq->from = iq->to = NULL;
-  xtls_hub_send (s->hub, xml);
+  iq->id = iq->from = iq->to = NULL;
+  track_iq (s, id);
+  s->host->ops->send (s, xml, s->host->user_data);
 }
 
-void
-xtls_session_send_result (XtlsSession *s, const char *id)
+static void
+send_result (XtlsSession *s, const char *id)
 {
   g_autofree char *xml = xtls_wire_build_result (id, s->peer);
-  xtls_hub_send (s->hub, xml);
+  s->host->ops->send (s, xml, s->host->user_data);
 }
 
-void
-xtls_session_send_error (XtlsSession *s, const char *id, XtlsStanzaCondition condition,
-                         XtlsJingleErrorCondition jingle_condition)
-{
-  g_autofree char *xml
-      = xtls_wire_build_error (id, s->peer, condition, jingle_condition, s->dialect);
-  xtls_hub_send (s->hub, xml);
-}
-
-XtlsJingle *
-xtls_session_new_jingle (XtlsSession *s, XtlsJingleAction action)
-{
-  XtlsJingle *j = xtls_jingle_new (action, s->sid);
-
-  j->dialect = s->dialect;
-  j->initiator = g_strdup (s->initiator_jid);
-  if (action == XTLS_JINGLE_SESSION_ACCEPT)
-    j->responder = g_strdup (s->responder_jid);
-  return j;
-}
-
-void
-xtls_session_add_content (XtlsSession *s, XtlsJingle *j)
-{
-  j->has_content = TRUE;
-  j->content_name = g_strdup (s->content_name);
-  j->content_creator = g_strdup (s->content_creator);
-  j->app = s->app;
-}
-
-void
-xtls_session_send_jingle (XtlsSession *s, XtlsJingle *j)
-{
-  XtlsIq iq = { .payload = XTLS_IQ_PAYLOAD_JINGLE, .jingle = j };
-
-  SLOG (s, "send %s", xtls_jingle_action_to_string (j->action));
-  send_set (s, &iq);
-  xtls_jingle_free (j);
-}
-
-void
-xtls_session_send_terminate (XtlsSession *s, XtlsJingleReason reason)
-{
-  XtlsJingle *j = xtls_session_new_jingle (s, XTLS_JINGLE_SESSION_TERMINATE);
-
-  j->reason = reason;
-  xtls_session_send_jingle (s, j);
-}
-
-/* ---- Ending ------------------------------------------------------------------------------ */
-
-/* Releases the engines. After a clean finish the IBB engine stays until the <close/> exchange
- * (PROTOCOL.md §6), so the peer's last records in flight are acknowledged, not refused. */
 static void
-teardown (XtlsSession *s, gboolean keep_transport)
+send_error (XtlsSession *s, const char *id, XtlsStanzaCondition condition,
+            XtlsJingleErrorCondition jingle_condition)
 {
-  XtlsHub *hub = s->hub;
-
-  if (s->ibb != NULL && !keep_transport)
-    xtls_hub_bury (hub, g_steal_pointer (&s->ibb), (GDestroyNotify)xtls_ibb_free);
-  if (s->tls != NULL)
-    xtls_hub_bury (hub, g_steal_pointer (&s->tls), (GDestroyNotify)xtls_tls_channel_free);
-  if (s->xml != NULL)
-    xtls_hub_bury (hub, g_steal_pointer (&s->xml), (GDestroyNotify)xtls_xml_stream_free);
-  if (s->held != NULL)
-    g_clear_pointer (&s->held, g_byte_array_unref);
-  if (s->password != NULL)
-    {
-      memset (s->password, 0, strlen (s->password));
-      g_clear_pointer (&s->password, g_free);
-    }
-  s->handshake_deadline = s->accept_deadline = 0;
-  s->pending = XTLS_DECISION_NONE;
+  g_autofree char *xml = xtls_wire_build_error (id, s->peer, condition, jingle_condition,
+                                                xtls_negotiation_get_dialect (s->neg));
+  s->host->ops->send (s, xml, s->host->user_data);
 }
 
-/* Every end goes through here: no more deadlines, engines released, messages that never made
- * it into a proven tunnel reported as not sent. */
-void
-xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
+/* ---- ending ------------------------------------------------------------------------------- */
+
+static void
+bury (XtlsSession *s, gpointer object, GDestroyNotify free_func)
+{
+  s->host->ops->bury (object, free_func, s->host->user_data);
+}
+
+/* Every end goes through here: no more deadlines, layers released, messages that never made
+ * it into a proven tunnel reported as not sent. After a clean finish the transport stays
+ * until the <close/> exchange (PROTOCOL.md §6), so the peer's last records in flight are
+ * acknowledged, not refused. */
+static void
+end (XtlsSession *s, XtlsTrustState final, const GError *error)
 {
   GHashTableIter iter;
   gpointer value;
@@ -184,7 +178,7 @@ xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
   if (s->phase == PHASE_ENDED)
     return;
   s->phase = PHASE_ENDED;
-  s->ended_at = MAX (xtls_session_now (s), 1);
+  s->ended_at = MAX (now (s), 1);
   if (error != NULL && s->error == NULL)
     s->error = g_error_copy (error);
   /* Answers to IQs we sent may still arrive; keep their ids so they are recognised as ours,
@@ -192,10 +186,35 @@ xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
   g_hash_table_iter_init (&iter, s->iqs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     *(gint64 *)value = 0;
-  teardown (s, final == XTLS_STATE_FINISHED && error == NULL);
-  xtls_session_report_messages (s, &s->unconfirmed, FALSE);
-  xtls_session_report_messages (s, &s->outbox, FALSE);
-  xtls_session_set_state (s, final);
+  s->handshake_deadline = 0;
+  xtls_negotiation_end (s->neg);
+  if (s->sec != NULL)
+    {
+      if (final == XTLS_STATE_FINISHED && error == NULL)
+        xtls_security_drop_tls (s->sec);
+      else
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
+    }
+  if (s->chat != NULL)
+    {
+      xtls_chat_stop (s->chat);
+      bury (s, g_steal_pointer (&s->chat), (GDestroyNotify)xtls_chat_free);
+    }
+  set_state (s, final);
+}
+
+/* Fails the handshake from outside, if one runs. The phase is marked ended meanwhile, so the
+ * security layer's report of it (tls_closed) does not end the session twice. */
+static void
+abort_handshake (XtlsSession *s, const GError *error)
+{
+  Phase phase = s->phase;
+
+  if (s->sec == NULL || error == NULL || !xtls_security_handshaking (s->sec))
+    return;
+  s->phase = PHASE_ENDED;
+  xtls_security_abort (s->sec, error);
+  s->phase = phase;
 }
 
 void
@@ -205,72 +224,71 @@ xtls_session_fail (XtlsSession *s, XtlsJingleReason reason, const GError *error)
     return;
   SLOG (s, "failing: %s (terminate reason %s)", error ? error->message : "-",
         xtls_jingle_reason_to_string (reason));
-  if (s->tls != NULL && error != NULL
-      && xtls_tls_channel_get_state (s->tls) == XTLS_TLS_STATE_HANDSHAKING)
-    {
-      /* Mark ended first: abort reports back through tls_closed, which must not recurse. */
-      Phase phase = s->phase;
-      s->phase = PHASE_ENDED;
-      xtls_tls_channel_abort (s->tls, error);
-      s->phase = phase;
-    }
-  if (reason != XTLS_REASON_NONE && s->sid != NULL && s->phase != PHASE_IDLE)
-    xtls_session_send_terminate (s, reason);
-  xtls_session_end (s, XTLS_STATE_FAILED, error);
+  abort_handshake (s, error);
+  if (reason != XTLS_REASON_NONE && xtls_negotiation_get_sid (s->neg) != NULL
+      && s->phase != PHASE_IDLE)
+    xtls_negotiation_terminate (s->neg, reason);
+  end (s, XTLS_STATE_FAILED, error);
 }
 
-void
-xtls_session_fail_code (XtlsSession *s, XtlsJingleReason reason, XtlsError code,
-                        const char *message)
+static void
+fail_code (XtlsSession *s, XtlsJingleReason reason, XtlsError code, const char *message)
 {
   g_autoptr (GError) error = g_error_new_literal (XTLS_ERROR, code, message);
   xtls_session_fail (s, reason, error);
 }
 
 /* The last step of a polite end: everything we wrote has been sent and acknowledged. */
-void
-xtls_session_complete_stop (XtlsSession *s)
+static void
+complete_stop (XtlsSession *s)
 {
-  xtls_session_send_terminate (s, XTLS_REASON_SUCCESS);
-  if (s->ibb != NULL)
-    xtls_ibb_close (s->ibb);
-  xtls_session_end (s, XTLS_STATE_FINISHED, NULL);
+  xtls_negotiation_terminate (s->neg, XTLS_REASON_SUCCESS);
+  if (s->sec != NULL)
+    xtls_security_close_transport (s->sec);
+  end (s, XTLS_STATE_FINISHED, NULL);
 }
 
-/* @now: the account is going away (sign-off, unload), so nothing can wait for the peer's
+static gboolean
+tunnel_up (XtlsSession *s)
+{
+  return s->sec != NULL && xtls_security_is_up (s->sec);
+}
+
+/* @now_: the account is going away (sign-off, unload), so nothing can wait for the peer's
  * acknowledgements: what is queued goes out, the terminate follows at once, and the session
  * counts as finished rather than failed. */
 static void
-stop (XtlsSession *s, gboolean now)
+stop (XtlsSession *s, gboolean now_)
 {
-  if (!xtls_session_is_live (s) || (s->phase == PHASE_ENDING && !now))
+  if (!xtls_session_is_live (s) || (s->phase == PHASE_ENDING && !now_))
     return;
-  xtls_hub_enter (s->hub);
-  if (s->tls_up)
+  s->host->ops->enter (s->host->user_data);
+  if (tunnel_up (s))
     {
       /* PROTOCOL.md §6: </stream:stream>, then session-terminate <success/>, then IBB <close/>,
        * once the data before them has been acknowledged so no message is cut off. */
       if (s->phase != PHASE_ENDING)
         {
           s->phase = PHASE_ENDING;
-          xtls_xml_stream_close (s->xml);
-          xtls_tls_channel_close (s->tls);
+          xtls_chat_close (s->chat);
+          xtls_security_close (s->sec);
         }
-      if (now || (xtls_ibb_get_pending_bytes (s->ibb) == 0 && xtls_ibb_get_unacked (s->ibb) == 0))
-        xtls_session_complete_stop (s);
+      if (now_ || xtls_security_is_drained (s->sec))
+        complete_stop (s);
     }
   else
     {
       g_autoptr (GError) error = NULL;
-      if (!now)
+      if (!now_)
         error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
       if (s->phase != PHASE_IDLE)
-        xtls_session_send_terminate (s, s->initiator || s->phase != PHASE_OFFER_RECEIVED
-                                            ? XTLS_REASON_CANCEL
-                                            : XTLS_REASON_DECLINE);
-      xtls_session_end (s, XTLS_STATE_FINISHED, error);
+        xtls_negotiation_terminate (s->neg, xtls_negotiation_is_initiator (s->neg)
+                                                    || !xtls_negotiation_at_offer (s->neg)
+                                                ? XTLS_REASON_CANCEL
+                                                : XTLS_REASON_DECLINE);
+      end (s, XTLS_STATE_FINISHED, error);
     }
-  xtls_hub_leave (s->hub);
+  s->host->ops->leave (s->host->user_data);
 }
 
 void
@@ -287,7 +305,550 @@ xtls_session_stop_now (XtlsSession *s)
   stop (s, TRUE);
 }
 
-/* ---- Deadlines ------------------------------------------------------------------------ */
+/* ---- the tunnel goes live ------------------------------------------------------------- */
+
+/* The peer's stream header arrived over our established TLS: the tunnel is proven both ways
+ * (for the TLS 1.3 client this is the moment the server has accepted our certificate). */
+static void
+go_live (XtlsSession *s)
+{
+  s->handshake_deadline = 0;
+  s->tls_description = g_strdup (xtls_security_get_description (s->sec));
+  SLOG (s, "tunnel up (%s, %s)",
+        xtls_negotiation_get_method (s->neg) == XTLS_METHOD_SRP ? "srp" : "x509",
+        s->tls_description);
+  set_state (s, xtls_negotiation_is_verified (s->neg) ? XTLS_STATE_PRIVATE : XTLS_STATE_UNVERIFIED);
+  if (s->phase == PHASE_ENDED)
+    return;
+  /* After an SRP session, exchange certificates inside the tunnel so the next session can use
+   * x509 (PROTOCOL.md §4, draft §8.1). Never over the server connection. */
+  if (xtls_negotiation_get_method (s->neg) == XTLS_METHOD_SRP)
+    xtls_chat_request_certificate (s->chat);
+  else
+    xtls_negotiation_tunnel_proven (s->neg, xtls_security_get_peer_certificate (s->sec));
+}
+
+/* ---- the application (chat) ------------------------------------------------------------ */
+
+static gboolean
+chat_write (XtlsChat *chat, const char *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  return s->sec != NULL && xtls_security_send (s->sec, (const guint8 *)data, len, NULL);
+}
+
+static void
+chat_opened (XtlsChat *chat, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ACTIVE && tunnel_up (s))
+    go_live (s);
+}
+
+static void
+chat_message (XtlsChat *chat, const char *body, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->message_received (s, body, s->host->user_data);
+}
+
+static void
+chat_status (XtlsChat *chat, guint64 id, gboolean sent, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->message_status (s, id, sent, s->host->user_data);
+}
+
+static void
+chat_certificate (XtlsChat *chat, const guint8 *der, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  xtls_negotiation_peer_certificate (s->neg, der, len);
+}
+
+static void
+chat_ended (XtlsChat *chat, XtlsChatEnd how, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  switch (how)
+    {
+      case XTLS_CHAT_END_PEER_ERROR:
+        /* RFC 6120 §4.9: the peer is closing; its session-terminate follows, we send none. */
+        xtls_session_fail (s, XTLS_REASON_NONE, error);
+        break;
+      case XTLS_CHAT_END_BAD_INPUT:
+        /* PROTOCOL.md §6: the stream error has been sent; close TLS, terminate. */
+        xtls_security_close (s->sec);
+        xtls_session_fail (s, XTLS_REASON_FAILED_APPLICATION, error);
+        break;
+      case XTLS_CHAT_END_PEER_CLOSED:
+        if (s->phase == PHASE_ENDING)
+          {
+            /* The peer answered our </stream:stream>: it has read everything we wrote. */
+            complete_stop (s);
+            break;
+          }
+        /* The peer is ending: close ours; its session-terminate follows. */
+        xtls_chat_close (s->chat);
+        xtls_security_close (s->sec);
+        end (s, XTLS_STATE_FINISHED, NULL);
+        break;
+    }
+}
+
+static const XtlsChatOps chat_ops = {
+  .write = chat_write,
+  .opened = chat_opened,
+  .message = chat_message,
+  .status = chat_status,
+  .certificate = chat_certificate,
+  .ended = chat_ended,
+};
+
+/* ---- the security layer ---------------------------------------------------------------- */
+
+static XtlsStanzaCondition
+ibb_condition_to_stanza (XtlsIbbCondition condition)
+{
+  switch (condition)
+    {
+      case XTLS_IBB_COND_BAD_REQUEST:
+        return XTLS_STANZA_ERROR_BAD_REQUEST;
+      case XTLS_IBB_COND_UNEXPECTED_REQUEST:
+        return XTLS_STANZA_ERROR_UNEXPECTED_REQUEST;
+      case XTLS_IBB_COND_ITEM_NOT_FOUND:
+        return XTLS_STANZA_ERROR_ITEM_NOT_FOUND;
+      case XTLS_IBB_COND_NOT_ACCEPTABLE:
+        return XTLS_STANZA_ERROR_NOT_ACCEPTABLE;
+      case XTLS_IBB_COND_RESOURCE_CONSTRAINT:
+        return XTLS_STANZA_ERROR_RESOURCE_CONSTRAINT;
+      case XTLS_IBB_COND_NONE:
+      case XTLS_IBB_COND_OTHER:
+        return XTLS_STANZA_ERROR_OTHER;
+    }
+  return XTLS_STANZA_ERROR_OTHER;
+}
+
+static void
+sec_send_packet (XtlsSecurity *sec, const XtlsIbbPacket *pkt, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+  XtlsIq iq = { .payload = XTLS_IQ_PAYLOAD_IBB, .ibb = *pkt };
+  g_autofree char *xml = NULL;
+
+  switch (pkt->kind)
+    {
+      case XTLS_IBB_PACKET_OPEN:
+      case XTLS_IBB_PACKET_DATA:
+      case XTLS_IBB_PACKET_CLOSE:
+        /* The engine names its IQs so it can match the results; we track their deadlines. */
+        iq.type = XTLS_IQ_SET;
+        iq.id = (char *)pkt->iq_id;
+        iq.from = (char *)s->host->own_jid;
+        iq.to = s->peer;
+        xml = xtls_wire_build_iq (&iq);
+        track_iq (s, pkt->iq_id);
+        s->host->ops->send (s, xml, s->host->user_data);
+        break;
+      case XTLS_IBB_PACKET_RESULT:
+        send_result (s, pkt->iq_id);
+        break;
+      case XTLS_IBB_PACKET_ERROR:
+        send_error (s, pkt->iq_id, ibb_condition_to_stanza (pkt->condition),
+                    XTLS_JINGLE_ERROR_NONE);
+        break;
+    }
+}
+
+static void
+sec_established (XtlsSecurity *sec, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+  g_autofree char *stream_id = NULL;
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  /* The initiator opens the inner stream; the responder answers with an id (XEP-0247). Both
+   * send at once: waiting for the other's header would cost a round trip. */
+  if (!xtls_negotiation_is_initiator (s->neg))
+    stream_id = xtls_jingle_make_sid ();
+  xtls_chat_open (s->chat, stream_id);
+}
+
+static void
+sec_data (XtlsSecurity *sec, const guint8 *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase != PHASE_ENDED && s->chat != NULL)
+    xtls_chat_receive (s->chat, (const char *)data, len);
+}
+
+static void
+sec_tls_closed (XtlsSecurity *sec, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  if (error != NULL)
+    {
+      /* PROTOCOL.md §6: verification failure, TLS error, bad data below TLS. */
+      xtls_session_fail (s, XTLS_REASON_SECURITY_ERROR, error);
+      return;
+    }
+  /* close_notify: the peer is ending (or answering our close); its terminate follows. */
+  SLOG (s, "peer sent close_notify");
+  if (s->phase == PHASE_ENDING)
+    complete_stop (s);
+  else
+    end (s, XTLS_STATE_FINISHED, NULL);
+}
+
+static void
+sec_transport_closed (XtlsSecurity *sec, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDED)
+    {
+      /* The <close/> exchange after a clean finish: nothing more to acknowledge. */
+      if (s->sec == sec)
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
+      return;
+    }
+  if (error == NULL)
+    return;
+  /* PROTOCOL.md §3: an IBB error (or the peer's early close) ends the session. A <close/> is
+   * outer and unauthenticated: with the tunnel up it may have been forged (PROTOCOL.md §6). */
+  if (tunnel_up (s) && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_IBB_CLOSED))
+    {
+      fail_code (s, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_INTERRUPTED,
+                 "the bytestream was closed from outside the tunnel");
+      return;
+    }
+  xtls_session_fail (s, XTLS_REASON_FAILED_TRANSPORT, error);
+}
+
+static void
+sec_drained (XtlsSecurity *sec, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDING)
+    complete_stop (s);
+}
+
+static void
+sec_overflow (XtlsSecurity *sec, gpointer user_data)
+{
+  fail_code (user_data, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_PROTOCOL,
+             "the peer sent too much data before the handshake could start");
+}
+
+static const XtlsSecurityOps sec_ops = {
+  .send_packet = sec_send_packet,
+  .established = sec_established,
+  .data = sec_data,
+  .tls_closed = sec_tls_closed,
+  .transport_closed = sec_transport_closed,
+  .drained = sec_drained,
+  .overflow = sec_overflow,
+};
+
+/* ---- negotiation --------------------------------------------------------------------------- */
+
+static void
+neg_send_jingle (XtlsNegotiation *neg, XtlsJingle *j, gpointer user_data)
+{
+  XtlsIq iq = { .payload = XTLS_IQ_PAYLOAD_JINGLE, .jingle = j };
+
+  send_set (user_data, &iq);
+  xtls_jingle_free (j);
+}
+
+static void
+neg_send_result (XtlsNegotiation *neg, const char *id, gpointer user_data)
+{
+  send_result (user_data, id);
+}
+
+static void
+neg_send_error (XtlsNegotiation *neg, const char *id, XtlsStanzaCondition condition,
+                XtlsJingleErrorCondition jingle_condition, gpointer user_data)
+{
+  send_error (user_data, id, condition, jingle_condition);
+}
+
+static void
+neg_asking (XtlsNegotiation *neg, XtlsDecision decision, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  /* The user may take minutes (phoning the peer); no handshake deadline runs meanwhile. */
+  s->handshake_deadline = 0;
+  set_state (s, XTLS_STATE_UNVERIFIED);
+  if (!s->host->ops->decision_needed (s, decision, s->host->user_data)
+      && xtls_negotiation_get_pending (neg) == decision)
+    xtls_negotiation_decide (neg, XTLS_ANSWER_CANCEL);
+}
+
+static void
+neg_resumed (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->state == XTLS_STATE_UNVERIFIED)
+    set_state (s, XTLS_STATE_NEGOTIATING);
+}
+
+static void
+neg_transport_agreed (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+  XtlsIbbConfig transport;
+
+  xtls_negotiation_transport (neg, &transport);
+  s->sec = xtls_security_new (&transport, &sec_ops, s);
+  if (!xtls_negotiation_is_initiator (neg))
+    {
+      /* The responder's side of the transport opens with its accept (PROTOCOL.md §2). */
+      xtls_security_open (s->sec);
+      s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+    }
+}
+
+/* The method is settled: start TLS (the initiator opens the transport first, PROTOCOL.md §2). */
+static void
+neg_secure (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+  g_autoptr (GError) error = NULL;
+  XtlsTlsConfig config = {
+    .version = s->host->config->tls_version,
+    .identity = s->host->identity,
+  };
+
+  if (xtls_negotiation_is_initiator (neg))
+    xtls_security_open (s->sec);
+  xtls_negotiation_tls (neg, &config);
+  s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+  if (s->state == XTLS_STATE_UNVERIFIED)
+    set_state (s, XTLS_STATE_NEGOTIATING);
+  if (!xtls_security_start (s->sec, &config, &error))
+    {
+      xtls_session_fail (s, XTLS_REASON_GENERAL_ERROR, error);
+      return;
+    }
+  /* The channel keeps its own copy of the password; ours is no longer needed. */
+  xtls_negotiation_forget_password (neg);
+}
+
+static void
+neg_failed (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code, const char *message,
+            gpointer user_data)
+{
+  fail_code (user_data, reason, code, message);
+}
+
+static void
+neg_terminated (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code, const char *message,
+                gpointer user_data)
+{
+  XtlsSession *s = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (tunnel_up (s))
+    {
+      /* A running tunnel ends through itself (</stream:stream>, close_notify: PROTOCOL.md §6),
+       * which arrives before the terminate. A terminate first is unauthenticated: a server may
+       * have forged it. It ends the session, as a failure, and never as a normal finish; we
+       * close the tunnel from inside, so the real peer learns it authentically. */
+      if (s->phase != PHASE_ENDING)
+        xtls_chat_close (s->chat);
+      xtls_security_close (s->sec);
+      fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_INTERRUPTED,
+                 "the tunnel was ended from outside it");
+      return;
+    }
+  if (reason == XTLS_REASON_SUCCESS)
+    {
+      end (s, XTLS_STATE_FINISHED, NULL);
+      return;
+    }
+  error = g_error_new_literal (XTLS_ERROR, code, message);
+  abort_handshake (s, error);
+  end (s,
+       reason == XTLS_REASON_DECLINE || reason == XTLS_REASON_CANCEL ? XTLS_STATE_FINISHED
+                                                                     : XTLS_STATE_FAILED,
+       error);
+}
+
+static void
+neg_key_conflict (XtlsNegotiation *neg, const char *fingerprint, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->key_conflict (s, fingerprint, s->host->user_data);
+}
+
+static const XtlsNegotiationOps neg_ops = {
+  .send_jingle = neg_send_jingle,
+  .send_result = neg_send_result,
+  .send_error = neg_send_error,
+  .asking = neg_asking,
+  .resumed = neg_resumed,
+  .transport_agreed = neg_transport_agreed,
+  .secure = neg_secure,
+  .failed = neg_failed,
+  .terminated = neg_terminated,
+  .key_conflict = neg_key_conflict,
+};
+
+static XtlsNegotiation *
+new_negotiation (XtlsSession *s)
+{
+  XtlsNegotiationConfig config = {
+    .own_jid = s->host->own_jid,
+    .peer_jid = s->peer,
+    .identity = s->host->identity,
+    .trust = s->host->trust,
+    .clock = s->host->clock,
+    .block_size = s->host->config->block_size,
+    .window = s->host->config->window,
+    .accept_timeout_us = s->host->config->accept_timeout_us,
+  };
+
+  return xtls_negotiation_new (&config, &neg_ops, s);
+}
+
+/* ---- what the hub hands us -------------------------------------------------------------- */
+
+void
+xtls_session_initiate (XtlsSession *s)
+{
+  s->phase = PHASE_ACTIVE;
+  set_state (s, XTLS_STATE_NEGOTIATING);
+  xtls_negotiation_initiate (s->neg);
+}
+
+void
+xtls_session_handle_offer (XtlsSession *s, const XtlsIq *iq)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (xtls_negotiation_awaits_accept (s->neg))
+    {
+      /* We lost the tie-break (PROTOCOL.md §6): our offer is dropped, theirs continues with
+       * our queued messages. Its answer (the tie-break error) is still recognised as ours. */
+      SLOG (s, "lost the tie-break to %s", iq->jingle->sid);
+      g_hash_table_iter_init (&iter, s->iqs);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        *(gint64 *)value = 0;
+      bury (s, g_steal_pointer (&s->neg), (GDestroyNotify)xtls_negotiation_free);
+      s->neg = new_negotiation (s);
+    }
+  s->phase = PHASE_ACTIVE;
+  if (s->state == XTLS_STATE_NOT_PRIVATE)
+    set_state (s, XTLS_STATE_NEGOTIATING);
+  xtls_negotiation_offer (s->neg, iq);
+}
+
+void
+xtls_session_handle_jingle (XtlsSession *s, const XtlsIq *iq)
+{
+  if (s->phase == PHASE_ENDED && iq->jingle->action != XTLS_JINGLE_SESSION_TERMINATE)
+    {
+      send_error (s, iq->id, XTLS_STANZA_ERROR_ITEM_NOT_FOUND, XTLS_JINGLE_ERROR_UNKNOWN_SESSION);
+      return;
+    }
+  xtls_negotiation_receive (s->neg, iq);
+}
+
+void
+xtls_session_handle_ibb (XtlsSession *s, const XtlsIq *iq)
+{
+  if (s->sec != NULL)
+    {
+      xtls_security_receive (s->sec, &iq->ibb);
+      return;
+    }
+  /* PROTOCOL.md §3: data for a sid of ours that has ended gets <item-not-found/>; a late
+   * <close/> after our terminate is simply acknowledged. */
+  if (iq->ibb.kind == XTLS_IBB_PACKET_CLOSE)
+    send_result (s, iq->id);
+  else
+    send_error (s, iq->id, XTLS_STANZA_ERROR_ITEM_NOT_FOUND, XTLS_JINGLE_ERROR_NONE);
+}
+
+/* Any answer from the peer proves it is alive. A server that shapes client traffic (ejabberd's
+ * shipped c2s shaper: 3000 B/s) can take longer than the ack timeout to pass a whole IBB
+ * window, though the peer answers every IQ as it arrives: so the deadlines of the IQs still
+ * out count from the last answer, not from when each was sent. */
+static void
+rearm_deadlines (XtlsSession *s)
+{
+  gint64 deadline = now (s) + s->host->config->ack_timeout_us;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->iqs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(gint64 *)value > 0)
+      *(gint64 *)value = MAX (*(gint64 *)value, deadline);
+}
+
+void
+xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
+{
+  gint64 *deadline = g_hash_table_lookup (s->iqs, iq->id);
+  gboolean abandoned = deadline == NULL || *deadline == 0;
+  XtlsIbbPacket pkt = {
+    .kind = iq->type == XTLS_IQ_RESULT ? XTLS_IBB_PACKET_RESULT : XTLS_IBB_PACKET_ERROR,
+    .iq_id = iq->id,
+    .condition = iq->condition == XTLS_STANZA_ERROR_BAD_REQUEST ? XTLS_IBB_COND_BAD_REQUEST
+                                                                : XTLS_IBB_COND_OTHER,
+  };
+
+  g_hash_table_remove (s->iqs, iq->id);
+  if (s->phase == PHASE_ENDED || abandoned)
+    return;
+  rearm_deadlines (s);
+  if (s->sec != NULL && xtls_security_owns (s->sec, &pkt))
+    {
+      xtls_security_receive (s->sec, &pkt);
+      return;
+    }
+  if (iq->type != XTLS_IQ_ERROR)
+    return;
+  /* One of our Jingle requests was refused. */
+  if (iq->jingle_condition == XTLS_JINGLE_ERROR_TIE_BREAK)
+    return; /* the peer's own offer wins and is on its way */
+  if (xtls_negotiation_awaits_accept (s->neg))
+    fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_UNSUPPORTED,
+               "the peer's client refused the offer: it does not support XTLS chat");
+  else
+    fail_code (s, XTLS_REASON_GENERAL_ERROR, XTLS_ERROR_PROTOCOL,
+               "the peer rejected a session request");
+}
+
+void
+xtls_session_take_outbox (XtlsSession *to, XtlsSession *from)
+{
+  if (to->chat != NULL && from->chat != NULL)
+    xtls_chat_take_outbox (to->chat, from->chat);
+}
+
+/* ---- deadlines ------------------------------------------------------------------------ */
 
 static gint64
 earliest (gint64 a, gint64 b)
@@ -308,7 +869,7 @@ xtls_session_next_deadline (XtlsSession *s)
 
   if (s->phase == PHASE_ENDED)
     return -1;
-  next = earliest (s->handshake_deadline, s->accept_deadline);
+  next = earliest (s->handshake_deadline, xtls_negotiation_get_deadline (s->neg));
   g_hash_table_iter_init (&iter, s->iqs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     next = earliest (next, *(gint64 *)value);
@@ -319,35 +880,106 @@ void
 xtls_session_tick (XtlsSession *s, gint64 t)
 {
   gint64 next = xtls_session_next_deadline (s);
+  gint64 accept = xtls_negotiation_get_deadline (s->neg);
 
   if (next < 0 || next > t)
     return;
   if (s->handshake_deadline > 0 && s->handshake_deadline <= t)
-    xtls_session_fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
-                            "the encryption handshake did not finish in time");
-  else if (s->accept_deadline > 0 && s->accept_deadline <= t)
-    xtls_session_fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
-                            "the peer did not accept in time");
+    fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
+               "the encryption handshake did not finish in time");
+  else if (accept > 0 && accept <= t)
+    fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
   else
-    xtls_session_fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
-                            "the peer stopped answering");
+    fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer stopped answering");
 }
 
-/* ---- Life cycle and accessors ---------------------------------------------------------- */
+/* ---- public API -------------------------------------------------------------------------- */
+
+gsize
+xtls_session_max_body_bytes (void)
+{
+  return XTLS_MAX_BODY_BYTES;
+}
+
+guint64
+xtls_session_send_message (XtlsSession *s, const char *body)
+{
+  guint64 id;
+
+  g_return_val_if_fail (s != NULL, 0);
+  g_return_val_if_fail (body != NULL, 0);
+
+  /* A longer body could exceed the receiver's stanza limit once escaped, and the receiver
+   * would end the session (policy-violation, PROTOCOL.md §6). */
+  if (strlen (body) > XTLS_MAX_BODY_BYTES)
+    {
+      SLOG (s, "not sending a message body of %" G_GSIZE_FORMAT " bytes (limit %u)", strlen (body),
+            (guint)XTLS_MAX_BODY_BYTES);
+      return 0;
+    }
+
+  if (!xtls_session_is_live (s) || s->phase == PHASE_ENDING)
+    return 0;
+  s->host->ops->enter (s->host->user_data);
+  id = s->host->ops->make_message_id (s->host->user_data);
+  xtls_chat_queue (s->chat, id, body); /* may report @id at once */
+  s->host->ops->leave (s->host->user_data);
+  return id;
+}
+
+void
+xtls_session_decide (XtlsSession *s, XtlsAnswer answer)
+{
+  g_return_if_fail (s != NULL);
+
+  if (s->phase == PHASE_ENDED || xtls_negotiation_get_pending (s->neg) == XTLS_DECISION_NONE)
+    return;
+  s->host->ops->enter (s->host->user_data);
+  xtls_negotiation_decide (s->neg, answer);
+  s->host->ops->leave (s->host->user_data);
+}
+
+void
+xtls_session_supply_password (XtlsSession *s, const char *password)
+{
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (password != NULL);
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  s->host->ops->enter (s->host->user_data);
+  xtls_negotiation_supply_password (s->neg, password);
+  s->host->ops->leave (s->host->user_data);
+}
+
+gboolean
+xtls_session_write_inner_raw (XtlsSession *s, const char *data, gsize len)
+{
+  gboolean ok;
+
+  if (!tunnel_up (s))
+    return FALSE;
+  s->host->ops->enter (s->host->user_data);
+  ok = xtls_security_send (s->sec, (const guint8 *)data, len, NULL);
+  s->host->ops->leave (s->host->user_data);
+  return ok;
+}
+
+/* ---- life cycle and accessors ---------------------------------------------------------- */
 
 XtlsSession *
-xtls_session_new (XtlsHub *hub, const char *peer)
+xtls_session_new (const XtlsSessionHost *host, const char *peer)
 {
   XtlsSession *s = g_new0 (XtlsSession, 1);
+  XtlsXmlStreamLimits limits = { .max_stanza_bytes = host->config->max_stanza_bytes };
 
-  s->hub = hub;
+  s->host = host;
   s->peer = g_strdup (peer);
-  s->peer_bare = xtls_bare_jid (peer);
   s->state = XTLS_STATE_NOT_PRIVATE;
   s->phase = PHASE_IDLE;
-  g_queue_init (&s->outbox);
-  g_queue_init (&s->unconfirmed);
   s->iqs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->neg = new_negotiation (s);
+  s->chat = xtls_chat_new (host->own_jid, peer, host->identity, &limits, NULL, &chat_ops, s);
   return s;
 }
 
@@ -356,17 +988,13 @@ xtls_session_free (XtlsSession *s)
 {
   if (s == NULL)
     return;
-  g_assert (s->tls == NULL && s->xml == NULL);
-  g_clear_pointer (&s->ibb, xtls_ibb_free);
-  g_queue_clear_full (&s->outbox, (GDestroyNotify)xtls_outgoing_free);
-  g_queue_clear_full (&s->unconfirmed, (GDestroyNotify)xtls_outgoing_free);
+  g_clear_pointer (&s->sec, xtls_security_free);
+  g_clear_pointer (&s->chat, xtls_chat_free);
+  g_clear_pointer (&s->neg, xtls_negotiation_free);
   g_hash_table_unref (s->iqs);
-  xtls_session_reset_jingle (s);
   g_clear_error (&s->error);
   g_free (s->peer);
-  g_free (s->peer_bare);
   g_free (s->tls_description);
-  g_free (s->pubkey_iq_id);
   g_free (s);
 }
 
@@ -385,20 +1013,20 @@ xtls_session_ended_at (XtlsSession *s)
 gboolean
 xtls_session_awaits_user (XtlsSession *s)
 {
-  return xtls_session_is_live (s) && s->pending != XTLS_DECISION_NONE;
+  return xtls_session_is_live (s) && xtls_negotiation_get_pending (s->neg) != XTLS_DECISION_NONE;
 }
 
 gboolean
 xtls_session_matches_sid (XtlsSession *s, const char *sid)
 {
-  return s->sid != NULL && sid != NULL && strcmp (s->sid, sid) == 0;
+  return sid != NULL && g_strcmp0 (xtls_negotiation_get_sid (s->neg), sid) == 0;
 }
 
 gboolean
 xtls_session_matches_transport (XtlsSession *s, const char *transport_sid)
 {
-  return s->transport_sid != NULL && transport_sid != NULL
-         && strcmp (s->transport_sid, transport_sid) == 0;
+  return transport_sid != NULL
+         && g_strcmp0 (xtls_negotiation_get_transport_sid (s->neg), transport_sid) == 0;
 }
 
 gboolean
@@ -410,13 +1038,19 @@ xtls_session_owns_iq (XtlsSession *s, const char *iq_id)
 gboolean
 xtls_session_awaits_accept (XtlsSession *s)
 {
-  return s->phase == PHASE_INITIATE_SENT;
+  return xtls_negotiation_awaits_accept (s->neg);
 }
 
 const char *
 xtls_session_get_sid (XtlsSession *s)
 {
-  return s->sid;
+  return xtls_negotiation_get_sid (s->neg);
+}
+
+const char *
+xtls_session_get_transport_sid (XtlsSession *s)
+{
+  return xtls_negotiation_get_transport_sid (s->neg);
 }
 
 XtlsTrustState
@@ -440,29 +1074,30 @@ xtls_session_get_peer (XtlsSession *s)
 gboolean
 xtls_session_is_initiator (XtlsSession *s)
 {
-  return s->initiator;
+  return xtls_negotiation_is_initiator (s->neg);
 }
 
 XtlsMethod
 xtls_session_get_method (XtlsSession *s)
 {
-  return s->method;
+  return xtls_negotiation_get_method (s->neg);
 }
 
 const char *
 xtls_session_get_peer_fingerprint (XtlsSession *s)
 {
-  return s->peer_fingerprint;
+  return xtls_negotiation_get_peer_fingerprint (s->neg);
 }
 
 XtlsDecision
 xtls_session_get_pending_decision (XtlsSession *s)
 {
-  return s->pending;
+  return xtls_negotiation_get_pending (s->neg);
 }
 
 const char *
 xtls_session_get_tls_description (XtlsSession *s)
 {
-  return s->peer_header ? s->tls_description : NULL;
+  /* Only once the tunnel is proven both ways. */
+  return s->tls_description;
 }

@@ -7,7 +7,6 @@
 
 #include "fingerprint.h"
 #include "loopback.h"
-#include "session-impl.h"
 #include "session-private.h"
 #include "test-keys.h"
 #include "xtls-error.h"
@@ -121,7 +120,7 @@ forged_stanza (XtlsTestPeer *victim, XtlsTestPeer *claimed, const ForgedCase *c)
   if (c->reason == NULL)
     return g_strdup_printf ("<iq type='set' id='forged1' from='%s' to='%s'>"
                             "<close xmlns='http://jabber.org/protocol/ibb' sid='%s'/></iq>",
-                            claimed->jid, victim->jid, s->transport_sid);
+                            claimed->jid, victim->jid, xtls_session_get_transport_sid (s));
   return g_strdup_printf ("<iq type='set' id='forged1' from='%s' to='%s'>"
                           "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' "
                           "initiator='%s' sid='%s'><reason><%s/></reason></jingle></iq>",

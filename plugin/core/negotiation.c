@@ -1,0 +1,796 @@
+/* Negotiation (XEP-0166 + the XTLS draft, PROTOCOL.md §2 and §6): offer, accept, the user's
+ * trust decisions, method choice, security-info, terminate. */
+#include "negotiation.h"
+
+#include <string.h>
+
+#include "fingerprint.h"
+
+/* Never log message text, passwords or keys (STYLE.md habit 7). */
+#define NLOG(n, fmt, ...) g_debug ("[%s] " fmt, (n)->sid ? (n)->sid : "-", ##__VA_ARGS__)
+
+typedef enum
+{
+  STAGE_IDLE,
+  STAGE_INITIATE_SENT,  /* initiator: waiting for session-accept */
+  STAGE_OFFER_RECEIVED, /* responder: the user decides whether to trust the offer */
+  STAGE_ACCEPTED,       /* accept sent or received: method, transport and TLS under way */
+  STAGE_ENDED,
+} Stage;
+
+struct _XtlsNegotiation
+{
+  const XtlsNegotiationOps *ops; /* borrowed */
+  gpointer user_data;
+  XtlsNegotiationConfig config; /* borrowed strings and objects */
+  char *peer_bare;              /* owned */
+  Stage stage;
+  gboolean initiator;
+
+  /* Jingle (PROTOCOL.md §2) */
+  char *sid;
+  XtlsJingleDialect dialect;
+  XtlsJingleApp app;
+  char *initiator_jid;
+  char *responder_jid;
+  char *content_name;
+  char *content_creator;
+  char *transport_sid;
+  char *iq_prefix;    /* ids of the transport's IQs: "xtls-<sid>" */
+  char *srp_username; /* the initiator's bare JID, lowercased */
+  guint block_size;
+  XtlsIbbVersion ibb_version;
+  gint64 accept_deadline;
+
+  /* Trust and method */
+  char *peer_fingerprint; /* normalised hex as announced (or the pin, for SHA-1) */
+  XtlsHashAlgo peer_fingerprint_algo;
+  guint peer_methods;
+  gboolean peer_trusts_us;    /* the responder offered x509 with its fingerprint */
+  gboolean key_trusted;       /* pinned and matching, or verified by the user just now */
+  gboolean key_accepted_once; /* the user accepted the key for this session only */
+  gboolean peer_was_pinned;   /* the announced key matched a pin made before this session */
+  gboolean pin_from_tunnel;   /* the user verified a SHA-1 announcement: pin the SHA-256 of
+                               * the certificate the handshake proves (PROTOCOL.md §2) */
+  gboolean use_password;
+  gboolean secured; /* the method is settled and TLS was asked to start */
+  char *password;   /* owned, wiped */
+  XtlsMethod method;
+  XtlsDecision pending;
+};
+
+static void
+wipe_password (XtlsNegotiation *n)
+{
+  if (n->password != NULL)
+    {
+      memset (n->password, 0, strlen (n->password));
+      g_clear_pointer (&n->password, g_free);
+    }
+}
+
+static void
+fail (XtlsNegotiation *n, XtlsJingleReason reason, XtlsError code, const char *message)
+{
+  n->ops->failed (n, reason, code, message, n->user_data);
+}
+
+static XtlsJingle *
+new_jingle (XtlsNegotiation *n, XtlsJingleAction action)
+{
+  XtlsJingle *j = xtls_jingle_new (action, n->sid);
+
+  j->dialect = n->dialect;
+  j->initiator = g_strdup (n->initiator_jid);
+  if (action == XTLS_JINGLE_SESSION_ACCEPT)
+    j->responder = g_strdup (n->responder_jid);
+  return j;
+}
+
+static void
+add_content (XtlsNegotiation *n, XtlsJingle *j)
+{
+  j->has_content = TRUE;
+  j->content_name = g_strdup (n->content_name);
+  j->content_creator = g_strdup (n->content_creator);
+  j->app = n->app;
+}
+
+static void
+send_jingle (XtlsNegotiation *n, XtlsJingle *j)
+{
+  NLOG (n, "send %s", xtls_jingle_action_to_string (j->action));
+  n->ops->send_jingle (n, j, n->user_data);
+}
+
+static void
+ask (XtlsNegotiation *n, XtlsDecision decision)
+{
+  n->pending = decision;
+  NLOG (n, "waiting for the user's decision (%s)",
+        decision == XTLS_DECISION_PASSWORD ? "password" : "unknown key");
+  n->ops->asking (n, decision, n->user_data);
+}
+
+/* Initiator: the method is settled; everything that may run in parallel goes out at once
+ * (PROTOCOL.md §2): security-info, then the transport and ClientHello, without waiting. */
+static void
+proceed (XtlsNegotiation *n, XtlsMethod method)
+{
+  XtlsJingle *info = new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
+
+  n->method = method;
+  NLOG (n, "method %s", method == XTLS_METHOD_SRP ? "srp" : "x509");
+  add_content (n, info);
+  info->app = XTLS_APP_NONE; /* security-info carries only <security/> */
+  info->has_security = TRUE;
+  info->methods = method;
+  send_jingle (n, info);
+  n->secured = TRUE;
+  n->ops->secure (n, n->user_data);
+}
+
+/* ---- trust --------------------------------------------------------------------------- */
+
+typedef enum
+{
+  KEY_NONE,    /* no fingerprint announced */
+  KEY_UNKNOWN, /* never seen */
+  KEY_PINNED,  /* matches the pin */
+  KEY_CHANGED, /* differs from the pin */
+} KeyStatus;
+
+static KeyStatus
+check_peer_key (XtlsNegotiation *n)
+{
+  const char *pin;
+
+  if (n->peer_fingerprint == NULL)
+    return KEY_NONE;
+  pin = xtls_trust_store_lookup (n->config.trust, n->peer_bare);
+  if (pin == NULL)
+    return KEY_UNKNOWN;
+  if (n->peer_fingerprint_algo != XTLS_HASH_SHA256)
+    {
+      /* A historical SHA-1 announcement cannot be compared with the SHA-256 pin. The pin is what
+       * we trust, so the handshake must prove exactly that certificate (PROTOCOL.md §4). */
+      g_free (n->peer_fingerprint);
+      n->peer_fingerprint = g_strdup (pin);
+      n->peer_fingerprint_algo = XTLS_HASH_SHA256;
+      n->peer_was_pinned = TRUE;
+      return KEY_PINNED;
+    }
+  if (g_ascii_strcasecmp (pin, n->peer_fingerprint) != 0)
+    return KEY_CHANGED;
+  n->peer_was_pinned = TRUE;
+  return KEY_PINNED;
+}
+
+/* Outer Jingle may be rewritten by a server. A pair whose key is pinned uses x509; a request to
+ * switch to a password (an offer or accept without x509, a security-info choosing srp) is not
+ * followed unless our own user asked for the password. */
+static gboolean
+refuse_downgrade (XtlsNegotiation *n, gboolean pinned)
+{
+  if (n->use_password || !pinned)
+    return FALSE;
+  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
+        "a verified peer was asked to switch away from its key");
+  return TRUE;
+}
+
+static gboolean
+has_pin (XtlsNegotiation *n)
+{
+  return xtls_trust_store_lookup (n->config.trust, n->peer_bare) != NULL;
+}
+
+static void
+fail_key_changed (XtlsNegotiation *n)
+{
+  /* PROTOCOL.md §6: a key change is never silently bridged by falling back to SRP. */
+  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_KEY_CHANGED,
+        "the peer's key differs from the one verified earlier");
+}
+
+static void
+pin (XtlsNegotiation *n, const char *fingerprint, XtlsVerifiedHow how)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!xtls_trust_store_pin (n->config.trust, n->peer_bare, fingerprint, how,
+                             g_get_real_time () / G_USEC_PER_SEC, &error))
+    NLOG (n, "could not save the peer's key: %s", error != NULL ? error->message : "invalid");
+}
+
+static void
+pin_announced_key (XtlsNegotiation *n)
+{
+  n->key_trusted = TRUE;
+  if (n->peer_fingerprint_algo != XTLS_HASH_SHA256)
+    /* Pins are SHA-256: pin the certificate the handshake proves to match this SHA-1. */
+    n->pin_from_tunnel = TRUE;
+  else
+    pin (n, n->peer_fingerprint, XTLS_VERIFIED_FINGERPRINT);
+}
+
+void
+xtls_negotiation_tunnel_proven (XtlsNegotiation *n, GBytes *certificate)
+{
+  g_autofree char *fingerprint = NULL;
+
+  if (!n->pin_from_tunnel || n->method != XTLS_METHOD_X509 || certificate == NULL)
+    return;
+  n->pin_from_tunnel = FALSE;
+  fingerprint = xtls_fingerprint_sha256 (g_bytes_get_data (certificate, NULL),
+                                         g_bytes_get_size (certificate));
+  pin (n, fingerprint, XTLS_VERIFIED_FINGERPRINT);
+}
+
+/* The peer's certificate, received inside an SRP-authenticated tunnel: pin it, unless it would
+ * replace a different pin (that needs the user's consent). */
+void
+xtls_negotiation_peer_certificate (XtlsNegotiation *n, const guint8 *der, gsize len)
+{
+  g_autofree char *fingerprint = NULL;
+  const char *pinned;
+
+  if (n->method != XTLS_METHOD_SRP)
+    return;
+  fingerprint = xtls_fingerprint_sha256 (der, len);
+  if (n->peer_fingerprint != NULL && strcmp (n->peer_fingerprint, fingerprint) != 0)
+    NLOG (n, "the certificate sent inside the tunnel differs from the one announced outside");
+  pinned = xtls_trust_store_lookup (n->config.trust, n->peer_bare);
+  if (pinned != NULL && g_ascii_strcasecmp (pinned, fingerprint) != 0)
+    {
+      NLOG (n, "the peer's certificate differs from its pin; not replaced without consent");
+      n->ops->key_conflict (n, fingerprint, n->user_data);
+    }
+  else
+    {
+      pin (n, fingerprint, XTLS_VERIFIED_PASSWORD);
+      NLOG (n, "peer key pinned after password verification");
+    }
+  g_free (n->peer_fingerprint);
+  n->peer_fingerprint = g_steal_pointer (&fingerprint);
+}
+
+/* ---- negotiation --------------------------------------------------------------------- */
+
+/* Initiator: choose the method once the accept arrived and every decision is made. */
+static void
+choose_method (XtlsNegotiation *n)
+{
+  gboolean x509_possible = n->peer_trusts_us && (n->key_trusted || n->key_accepted_once);
+  XtlsMethod method = xtls_jingle_choose_method (
+      XTLS_METHOD_X509 | XTLS_METHOD_SRP, n->peer_methods, x509_possible, n->password != NULL);
+
+  if (n->use_password && (n->peer_methods & XTLS_METHOD_SRP))
+    method = n->password != NULL ? XTLS_METHOD_SRP : 0;
+  if (method != 0)
+    {
+      proceed (n, method);
+      return;
+    }
+  if ((n->peer_methods & XTLS_METHOD_SRP) && n->password == NULL)
+    {
+      ask (n, XTLS_DECISION_PASSWORD);
+      return;
+    }
+  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+        "no security method both sides can use");
+}
+
+static void
+send_accept (XtlsNegotiation *n, gboolean offer_x509)
+{
+  XtlsJingle *accept = new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
+
+  add_content (n, accept);
+  accept->has_transport = TRUE;
+  accept->ibb_version = n->ibb_version;
+  accept->transport_sid = g_strdup (n->transport_sid);
+  accept->block_size = n->block_size;
+  accept->has_security = TRUE;
+  /* Draft §6: the fingerprint (and x509) only when we can verify the initiator's key. */
+  if (offer_x509)
+    {
+      accept->fingerprint = g_strdup (xtls_identity_get_fingerprint (n->config.identity));
+      accept->fingerprint_algo = XTLS_HASH_SHA256;
+      accept->methods = XTLS_METHOD_X509 | XTLS_METHOD_SRP;
+    }
+  else
+    accept->methods = XTLS_METHOD_SRP;
+  n->stage = STAGE_ACCEPTED;
+  send_jingle (n, accept);
+  n->ops->transport_agreed (n, n->user_data);
+  if (n->stage == STAGE_ENDED)
+    return;
+  if (n->use_password && n->password == NULL)
+    ask (n, XTLS_DECISION_PASSWORD);
+  else
+    n->ops->resumed (n, n->user_data);
+}
+
+void
+xtls_negotiation_decide (XtlsNegotiation *n, XtlsAnswer answer)
+{
+  if (n->pending == XTLS_DECISION_NONE || n->stage == STAGE_ENDED)
+    return;
+  if (answer == XTLS_ANSWER_CANCEL)
+    {
+      n->pending = XTLS_DECISION_NONE;
+      fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
+            XTLS_ERROR_CANCELLED, "cancelled by the user");
+      return;
+    }
+  if (n->pending != XTLS_DECISION_UNKNOWN_KEY)
+    return;
+  n->pending = XTLS_DECISION_NONE;
+  if (answer == XTLS_ANSWER_VERIFIED)
+    pin_announced_key (n);
+  else if (answer == XTLS_ANSWER_ACCEPT_ONCE)
+    n->key_accepted_once = TRUE;
+  else
+    n->use_password = TRUE;
+  if (n->stage == STAGE_OFFER_RECEIVED)
+    send_accept (n, !n->use_password);
+  else
+    choose_method (n);
+}
+
+void
+xtls_negotiation_supply_password (XtlsNegotiation *n, const char *password)
+{
+  if (n->stage == STAGE_ENDED || n->secured)
+    return;
+  wipe_password (n);
+  n->password = g_strdup (password);
+  n->use_password = TRUE;
+  if (n->pending != XTLS_DECISION_PASSWORD)
+    return;
+  n->pending = XTLS_DECISION_NONE;
+  if (n->initiator)
+    choose_method (n);
+  else if (n->method == XTLS_METHOD_SRP)
+    {
+      n->secured = TRUE;
+      n->ops->secure (n, n->user_data);
+    }
+  else
+    n->ops->resumed (n, n->user_data);
+}
+
+void
+xtls_negotiation_initiate (XtlsNegotiation *n)
+{
+  XtlsJingle *j;
+
+  n->initiator = TRUE;
+  n->sid = xtls_jingle_make_sid ();
+  n->transport_sid = xtls_jingle_make_sid ();
+  n->dialect = XTLS_JINGLE_NS_1;
+  n->app = XTLS_APP_XMLSTREAM;
+  n->initiator_jid = g_strdup (n->config.own_jid);
+  n->responder_jid = g_strdup (n->config.peer_jid);
+  n->content_name = g_strdup ("xmlstream");
+  n->content_creator = g_strdup ("initiator");
+  n->block_size = n->config.block_size;
+  n->ibb_version = XTLS_IBB_VERSION_1;
+
+  j = new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
+  add_content (n, j);
+  j->has_transport = TRUE;
+  j->ibb_version = n->ibb_version;
+  j->transport_sid = g_strdup (n->transport_sid);
+  j->block_size = n->block_size;
+  j->has_security = TRUE;
+  j->fingerprint = g_strdup (xtls_identity_get_fingerprint (n->config.identity));
+  j->fingerprint_algo = XTLS_HASH_SHA256;
+  j->methods = XTLS_METHOD_X509 | XTLS_METHOD_SRP;
+  n->stage = STAGE_INITIATE_SENT;
+  n->accept_deadline = xtls_clock_now (n->config.clock) + n->config.accept_timeout_us;
+  send_jingle (n, j);
+}
+
+void
+xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
+{
+  const XtlsJingle *j = iq->jingle;
+  XtlsJingleReason problem;
+
+  n->initiator = FALSE;
+  n->sid = g_strdup (j->sid);
+  n->dialect = j->dialect;
+  n->app = j->app;
+  n->initiator_jid = g_strdup (j->initiator != NULL ? j->initiator : iq->from);
+  n->responder_jid = g_strdup (n->config.own_jid);
+  n->content_name = g_strdup (j->content_name != NULL ? j->content_name : "xmlstream");
+  n->content_creator = g_strdup (j->content_creator != NULL ? j->content_creator : "initiator");
+  n->transport_sid = g_strdup (j->transport_sid);
+  n->ibb_version = j->ibb_version;
+  /* The responder may lower block-size, never raise it (XEP-0261 §2). */
+  n->block_size = j->block_size != 0 ? j->block_size : XTLS_IBB_DEFAULT_BLOCK_SIZE;
+  n->block_size = MIN (n->block_size, n->config.block_size);
+  n->peer_fingerprint = g_strdup (j->fingerprint);
+  n->peer_fingerprint_algo = j->fingerprint_algo;
+  n->peer_methods = j->methods;
+  n->stage = STAGE_OFFER_RECEIVED;
+
+  n->ops->send_result (n, iq->id, n->user_data);
+  problem = xtls_jingle_check_offer (j);
+  if (problem != XTLS_REASON_NONE || n->transport_sid == NULL)
+    {
+      fail (n, problem != XTLS_REASON_NONE ? problem : XTLS_REASON_UNSUPPORTED_TRANSPORTS,
+            XTLS_ERROR_PROTOCOL,
+            problem == XTLS_REASON_SECURITY_ERROR
+                ? "the peer offered a conversation without encryption"
+                : "the peer's offer is not a usable XTLS chat offer");
+      return;
+    }
+  if ((n->peer_fingerprint == NULL || !(n->peer_methods & XTLS_METHOD_X509))
+      && refuse_downgrade (n, has_pin (n)))
+    return;
+
+  switch (check_peer_key (n))
+    {
+      case KEY_CHANGED:
+        fail_key_changed (n);
+        break;
+      case KEY_PINNED:
+        n->key_trusted = TRUE;
+        send_accept (n, TRUE);
+        break;
+      case KEY_UNKNOWN:
+        if (n->peer_methods & XTLS_METHOD_X509)
+          ask (n, XTLS_DECISION_UNKNOWN_KEY);
+        else
+          {
+            n->use_password = TRUE;
+            send_accept (n, FALSE);
+          }
+        break;
+      case KEY_NONE:
+        n->use_password = TRUE;
+        send_accept (n, FALSE);
+        break;
+    }
+}
+
+static void
+handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
+{
+  const XtlsJingle *j = iq->jingle;
+
+  n->ops->send_result (n, iq->id, n->user_data);
+  if (n->stage != STAGE_INITIATE_SENT)
+    return;
+  if (!j->has_security)
+    {
+      fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_PROTOCOL,
+            "the peer accepted without encryption");
+      return;
+    }
+  n->stage = STAGE_ACCEPTED;
+  n->accept_deadline = 0;
+  if (j->has_transport)
+    {
+      n->ibb_version = j->ibb_version;
+      if (j->block_size != 0)
+        n->block_size = MIN (n->block_size, j->block_size);
+    }
+  n->peer_methods = j->methods;
+  n->peer_fingerprint = g_strdup (j->fingerprint);
+  n->peer_fingerprint_algo = j->fingerprint_algo;
+  n->peer_trusts_us = (j->methods & XTLS_METHOD_X509) && j->fingerprint != NULL;
+  if (!n->peer_trusts_us && refuse_downgrade (n, has_pin (n)))
+    return;
+  n->ops->transport_agreed (n, n->user_data);
+  if (n->stage == STAGE_ENDED)
+    return;
+
+  switch (check_peer_key (n))
+    {
+      case KEY_CHANGED:
+        fail_key_changed (n);
+        return;
+      case KEY_PINNED:
+        n->key_trusted = TRUE;
+        break;
+      case KEY_UNKNOWN:
+        if (n->peer_trusts_us && !n->use_password)
+          {
+            ask (n, XTLS_DECISION_UNKNOWN_KEY);
+            return;
+          }
+        break;
+      case KEY_NONE:
+        break;
+    }
+  choose_method (n);
+}
+
+static void
+handle_security_info (XtlsNegotiation *n, const XtlsIq *iq)
+{
+  const XtlsJingle *j = iq->jingle;
+
+  n->ops->send_result (n, iq->id, n->user_data);
+  if (n->initiator || n->stage != STAGE_ACCEPTED || n->method != 0)
+    return;
+  if (j->methods == XTLS_METHOD_X509 && (n->key_trusted || n->key_accepted_once))
+    n->method = XTLS_METHOD_X509;
+  else if (j->methods == XTLS_METHOD_SRP)
+    {
+      /* A key the user verified during this session does not count: the initiator may not
+       * know ours yet and rightly ask for a password. */
+      if (refuse_downgrade (n, n->peer_was_pinned))
+        return;
+      n->method = XTLS_METHOD_SRP;
+    }
+  else
+    {
+      fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+            "the peer chose a method we did not offer");
+      return;
+    }
+  NLOG (n, "peer chose %s", n->method == XTLS_METHOD_SRP ? "srp" : "x509");
+  if (n->method == XTLS_METHOD_SRP && n->password == NULL)
+    ask (n, XTLS_DECISION_PASSWORD);
+  else if (n->pending == XTLS_DECISION_NONE)
+    {
+      n->secured = TRUE;
+      n->ops->secure (n, n->user_data);
+    }
+}
+
+static XtlsError
+reason_to_error (XtlsJingleReason reason, const char **message)
+{
+  switch (reason)
+    {
+      case XTLS_REASON_SECURITY_ERROR:
+        *message = "the peer ended the session with a security error";
+        return XTLS_ERROR_SECURITY;
+      case XTLS_REASON_DECLINE:
+      case XTLS_REASON_CANCEL:
+      case XTLS_REASON_BUSY:
+        *message = "the peer declined or cancelled";
+        return XTLS_ERROR_DECLINED;
+      case XTLS_REASON_TIMEOUT:
+        *message = "the peer timed out";
+        return XTLS_ERROR_TIMEOUT;
+      case XTLS_REASON_GONE:
+        *message = "the peer went away";
+        return XTLS_ERROR_PEER_GONE;
+      case XTLS_REASON_FAILED_TRANSPORT:
+      case XTLS_REASON_CONNECTIVITY_ERROR:
+        *message = "the peer reported a transport failure";
+        return XTLS_ERROR_IBB_CLOSED;
+      case XTLS_REASON_UNSUPPORTED_APPLICATIONS:
+      case XTLS_REASON_UNSUPPORTED_TRANSPORTS:
+        *message = "the peer does not support XTLS chat";
+        return XTLS_ERROR_UNSUPPORTED;
+      case XTLS_REASON_NONE:
+      case XTLS_REASON_SUCCESS:
+      case XTLS_REASON_FAILED_APPLICATION:
+      case XTLS_REASON_GENERAL_ERROR:
+      case XTLS_REASON_INCOMPATIBLE_PARAMETERS:
+      case XTLS_REASON_OTHER:
+        break;
+    }
+  *message = "the peer ended the session with an error";
+  return XTLS_ERROR_PROTOCOL;
+}
+
+static void
+handle_terminate (XtlsNegotiation *n, const XtlsIq *iq)
+{
+  XtlsJingleReason reason = iq->jingle->reason;
+  const char *message;
+  XtlsError code;
+
+  n->ops->send_result (n, iq->id, n->user_data);
+  if (n->stage == STAGE_ENDED)
+    return;
+  NLOG (n, "peer terminated: %s", xtls_jingle_reason_to_string (reason));
+  code = reason_to_error (reason, &message);
+  n->ops->terminated (n, reason, code, message, n->user_data);
+}
+
+void
+xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
+{
+  switch (iq->jingle->action)
+    {
+      case XTLS_JINGLE_SESSION_ACCEPT:
+        handle_accept (n, iq);
+        break;
+      case XTLS_JINGLE_SECURITY_INFO:
+        handle_security_info (n, iq);
+        break;
+      case XTLS_JINGLE_SESSION_TERMINATE:
+        handle_terminate (n, iq);
+        break;
+      case XTLS_JINGLE_SESSION_INITIATE:
+        /* A repeated initiate for the same sid (server retransmission) is acknowledged again. */
+      case XTLS_JINGLE_SESSION_INFO:
+      case XTLS_JINGLE_OTHER:
+        n->ops->send_result (n, iq->id, n->user_data);
+        break;
+    }
+}
+
+void
+xtls_negotiation_terminate (XtlsNegotiation *n, XtlsJingleReason reason)
+{
+  XtlsJingle *j = new_jingle (n, XTLS_JINGLE_SESSION_TERMINATE);
+
+  j->reason = reason;
+  send_jingle (n, j);
+}
+
+void
+xtls_negotiation_end (XtlsNegotiation *n)
+{
+  n->stage = STAGE_ENDED;
+  n->pending = XTLS_DECISION_NONE;
+  n->accept_deadline = 0;
+  wipe_password (n);
+}
+
+/* ---- life cycle and accessors ------------------------------------------------------- */
+
+XtlsNegotiation *
+xtls_negotiation_new (const XtlsNegotiationConfig *config, const XtlsNegotiationOps *ops,
+                      gpointer user_data)
+{
+  XtlsNegotiation *n = g_new0 (XtlsNegotiation, 1);
+  const char *slash = strchr (config->peer_jid, '/');
+
+  n->ops = ops;
+  n->user_data = user_data;
+  n->config = *config;
+  n->peer_bare = slash != NULL ? g_strndup (config->peer_jid, slash - config->peer_jid)
+                               : g_strdup (config->peer_jid);
+  return n;
+}
+
+void
+xtls_negotiation_free (XtlsNegotiation *n)
+{
+  if (n == NULL)
+    return;
+  wipe_password (n);
+  g_free (n->peer_bare);
+  g_free (n->sid);
+  g_free (n->initiator_jid);
+  g_free (n->responder_jid);
+  g_free (n->content_name);
+  g_free (n->content_creator);
+  g_free (n->transport_sid);
+  g_free (n->iq_prefix);
+  g_free (n->srp_username);
+  g_free (n->peer_fingerprint);
+  g_free (n);
+}
+
+void
+xtls_negotiation_transport (XtlsNegotiation *n, XtlsIbbConfig *out)
+{
+  /* Every IQ id we send starts with "xtls", so the glue can claim answers by id cheaply. */
+  if (n->iq_prefix == NULL)
+    n->iq_prefix = g_strconcat ("xtls-", n->sid, NULL);
+  *out = (XtlsIbbConfig){
+    .sid = n->transport_sid,
+    .version = n->ibb_version,
+    .initiator = n->initiator,
+    .block_size = n->block_size,
+    .window = n->config.window,
+    .iq_prefix = n->iq_prefix,
+  };
+}
+
+void
+xtls_negotiation_tls (XtlsNegotiation *n, XtlsTlsConfig *out)
+{
+  if (n->srp_username == NULL)
+    {
+      /* Both sides derive the SRP username the same way: node and domain are
+       * case-insensitive (RFC 7622 §3.2-3.3), GnuTLS compares bytes. */
+      const char *slash = strchr (n->initiator_jid, '/');
+      g_autofree char *bare = slash != NULL ? g_strndup (n->initiator_jid, slash - n->initiator_jid)
+                                            : g_strdup (n->initiator_jid);
+      n->srp_username = g_ascii_strdown (bare, -1);
+    }
+  out->role = n->initiator ? XTLS_TLS_ROLE_CLIENT : XTLS_TLS_ROLE_SERVER;
+  out->srp_username = n->srp_username;
+  out->method = n->method;
+  out->peer_fingerprint = n->peer_fingerprint;
+  out->peer_fingerprint_algo = n->peer_fingerprint_algo;
+  out->srp_password = n->password;
+}
+
+void
+xtls_negotiation_forget_password (XtlsNegotiation *n)
+{
+  wipe_password (n);
+}
+
+gboolean
+xtls_negotiation_is_initiator (XtlsNegotiation *n)
+{
+  return n->initiator;
+}
+
+gboolean
+xtls_negotiation_awaits_accept (XtlsNegotiation *n)
+{
+  return n->stage == STAGE_INITIATE_SENT;
+}
+
+gboolean
+xtls_negotiation_at_offer (XtlsNegotiation *n)
+{
+  return n->stage == STAGE_OFFER_RECEIVED;
+}
+
+gboolean
+xtls_negotiation_accepted (XtlsNegotiation *n)
+{
+  return n->stage == STAGE_ACCEPTED;
+}
+
+gboolean
+xtls_negotiation_is_verified (XtlsNegotiation *n)
+{
+  return !(n->key_accepted_once && n->method == XTLS_METHOD_X509);
+}
+
+const char *
+xtls_negotiation_get_sid (XtlsNegotiation *n)
+{
+  return n->sid;
+}
+
+XtlsJingleDialect
+xtls_negotiation_get_dialect (XtlsNegotiation *n)
+{
+  return n->dialect;
+}
+
+const char *
+xtls_negotiation_get_transport_sid (XtlsNegotiation *n)
+{
+  return n->transport_sid;
+}
+
+const char *
+xtls_negotiation_get_initiator (XtlsNegotiation *n)
+{
+  return n->initiator_jid;
+}
+
+XtlsMethod
+xtls_negotiation_get_method (XtlsNegotiation *n)
+{
+  return n->method;
+}
+
+const char *
+xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *n)
+{
+  return n->peer_fingerprint;
+}
+
+XtlsDecision
+xtls_negotiation_get_pending (XtlsNegotiation *n)
+{
+  return n->pending;
+}
+
+gint64
+xtls_negotiation_get_deadline (XtlsNegotiation *n)
+{
+  return n->accept_deadline;
+}

@@ -1,0 +1,112 @@
+/* Negotiation (XEP-0166 + the XTLS draft, PROTOCOL.md §2 and §6): offer, accept, security-info
+ * and terminate; the trust decisions (pinned, unknown, changed keys; downgrades) and the choice
+ * of method. It speaks Jingle only: outer stanzas leave through its ops, and what it settles
+ * (a transport, a method and its credentials, a decision to ask, an end) is reported to the
+ * session through callbacks. It never touches the transport, TLS or the application. */
+#pragma once
+
+#include <glib.h>
+
+#include "clock.h"
+#include "identity.h"
+#include "jingle.h"
+#include "ibb.h"
+#include "session.h"
+#include "tls-channel.h"
+#include "trust-store.h"
+#include "wire.h"
+#include "xtls-error.h"
+
+G_BEGIN_DECLS
+
+typedef struct _XtlsNegotiation XtlsNegotiation;
+
+typedef struct
+{
+  /* Down: a Jingle request for the peer (transfer full), an IQ result, an IQ error. */
+  void (*send_jingle) (XtlsNegotiation *neg, XtlsJingle *jingle, gpointer user_data);
+  void (*send_result) (XtlsNegotiation *neg, const char *id, gpointer user_data);
+  void (*send_error) (XtlsNegotiation *neg, const char *id, XtlsStanzaCondition condition,
+                      XtlsJingleErrorCondition jingle_condition, gpointer user_data);
+  /* Up: the user must decide; the negotiation waits. */
+  void (*asking) (XtlsNegotiation *neg, XtlsDecision decision, gpointer user_data);
+  /* Up: the user decided; the set-up goes on. */
+  void (*resumed) (XtlsNegotiation *neg, gpointer user_data);
+  /* Up: session-accept sent or received: the transport is agreed (xtls_negotiation_transport). */
+  void (*transport_agreed) (XtlsNegotiation *neg, gpointer user_data);
+  /* Up: the method and its credentials are settled: TLS may start (xtls_negotiation_tls). */
+  void (*secure) (XtlsNegotiation *neg, gpointer user_data);
+  /* Up: the negotiation failed; terminate the session with @reason (NONE: send nothing). */
+  void (*failed) (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code,
+                  const char *message, gpointer user_data);
+  /* Up: the peer sent session-terminate; @code/@message translate @reason. */
+  void (*terminated) (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code,
+                      const char *message, gpointer user_data);
+  /* Up: a certificate learned in a password session differs from the pin (not replaced). */
+  void (*key_conflict) (XtlsNegotiation *neg, const char *fingerprint, gpointer user_data);
+} XtlsNegotiationOps;
+
+typedef struct
+{
+  const char *own_jid;    /* full JID (borrowed) */
+  const char *peer_jid;   /* full JID (borrowed) */
+  XtlsIdentity *identity; /* borrowed */
+  XtlsTrustStore *trust;  /* borrowed */
+  const XtlsClock *clock; /* borrowed */
+  guint block_size;       /* what we offer / the most we accept */
+  guint window;           /* IBB window for the transport */
+  gint64 accept_timeout_us;
+} XtlsNegotiationConfig;
+
+/* The strings and objects in @config must outlive the negotiation. */
+XtlsNegotiation *xtls_negotiation_new (const XtlsNegotiationConfig *config,
+                                       const XtlsNegotiationOps *ops, gpointer user_data);
+void xtls_negotiation_free (XtlsNegotiation *neg);
+
+/* Initiator: sends session-initiate. */
+void xtls_negotiation_initiate (XtlsNegotiation *neg);
+/* Responder: a session-initiate from the peer (already admitted by the hub). */
+void xtls_negotiation_offer (XtlsNegotiation *neg, const XtlsIq *iq);
+/* Any other Jingle request for our sid. */
+void xtls_negotiation_receive (XtlsNegotiation *neg, const XtlsIq *iq);
+/* The user's answers (see xtls_session_decide / xtls_session_supply_password). */
+void xtls_negotiation_decide (XtlsNegotiation *neg, XtlsAnswer answer);
+void xtls_negotiation_supply_password (XtlsNegotiation *neg, const char *password);
+/* Sends session-terminate with @reason. */
+void xtls_negotiation_terminate (XtlsNegotiation *neg, XtlsJingleReason reason);
+/* The session ended: nothing more is asked or sent on its own. */
+void xtls_negotiation_end (XtlsNegotiation *neg);
+
+/* The agreed transport, for the security layer (strings owned by @neg). */
+void xtls_negotiation_transport (XtlsNegotiation *neg, XtlsIbbConfig *out);
+/* The TLS role, method and credentials (strings owned by @neg); @out's other fields are left
+ * alone. Forgets our copy of the password once TLS has its own (call after the start). */
+void xtls_negotiation_tls (XtlsNegotiation *neg, XtlsTlsConfig *out);
+void xtls_negotiation_forget_password (XtlsNegotiation *neg);
+
+/* The tunnel proved the peer (its stream header arrived over TLS): pins what the user
+ * verified during this session. @certificate: the handshake's peer certificate or NULL. */
+void xtls_negotiation_tunnel_proven (XtlsNegotiation *neg, GBytes *certificate);
+/* The peer's certificate received inside a password-verified tunnel. */
+void xtls_negotiation_peer_certificate (XtlsNegotiation *neg, const guint8 *der, gsize len);
+
+gboolean xtls_negotiation_is_initiator (XtlsNegotiation *neg);
+gboolean xtls_negotiation_awaits_accept (XtlsNegotiation *neg);
+/* Still at the offer (the user has not accepted it). */
+gboolean xtls_negotiation_at_offer (XtlsNegotiation *neg);
+/* The accept is sent or received (the transport exists). */
+gboolean xtls_negotiation_accepted (XtlsNegotiation *neg);
+/* The peer is verified (pinned, or by password), not merely accepted for this session. */
+gboolean xtls_negotiation_is_verified (XtlsNegotiation *neg);
+const char *xtls_negotiation_get_sid (XtlsNegotiation *neg);
+/* The Jingle namespace the peer speaks (we answer in it). */
+XtlsJingleDialect xtls_negotiation_get_dialect (XtlsNegotiation *neg);
+const char *xtls_negotiation_get_transport_sid (XtlsNegotiation *neg);
+const char *xtls_negotiation_get_initiator (XtlsNegotiation *neg);
+XtlsMethod xtls_negotiation_get_method (XtlsNegotiation *neg);
+const char *xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *neg);
+XtlsDecision xtls_negotiation_get_pending (XtlsNegotiation *neg);
+/* The accept deadline (monotonic µs), 0 if none. */
+gint64 xtls_negotiation_get_deadline (XtlsNegotiation *neg);
+
+G_END_DECLS
