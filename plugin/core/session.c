@@ -13,6 +13,7 @@
 
 #include "chat.h"
 #include "negotiation.h"
+#include "outer.h"
 #include "security.h"
 #include "xtls-error.h"
 
@@ -42,8 +43,7 @@ struct _XtlsSession
   XtlsChat *chat;        /* owned until the end: it holds the messages that wait */
   char *tls_description; /* owned: "TLS1.3, AES-256-GCM" once the tunnel is proven */
 
-  /* IQs we sent and still expect an answer to: id -> deadline (µs; 0 = none) */
-  GHashTable *iqs;
+  XtlsOuter *outer; /* owned: the IQs we sent and their ack deadlines */
   gint64 handshake_deadline;
 };
 
@@ -114,47 +114,20 @@ set_state (XtlsSession *s, XtlsTrustState state)
   s->host->ops->state_changed (s, state, s->error, s->host->user_data);
 }
 
-/* ---- outer stanzas ------------------------------------------------------------------ */
-
-static void
-track_iq (XtlsSession *s, const char *id)
-{
-  g_hash_table_insert (
-      s->iqs, g_strdup (id),
-      g_memdup2 (&(gint64){ now (s) + s->host->config->ack_timeout_us }, sizeof (gint64)));
-}
-
-/* Sends an IQ set built from @iq (id filled in) and starts its ack deadline. */
-static void
-send_set (XtlsSession *s, XtlsIq *iq)
-{
-  g_autofree char *id = s->host->ops->make_iq_id (s->host->user_data);
-  g_autofree char *xml = NULL;
-
-  iq->type = XTLS_IQ_SET;
-  iq->id = id;
-  iq->from = (char *)s->host->own_jid;
-  iq->to = s->peer;
-  xml = xtls_wire_build_iq (iq);
-  iq->id = iq->from = iq->to = NULL;
-  track_iq (s, id);
-  s->host->ops->send (s, xml, s->host->user_data);
-}
+/* ---- outer stanzas (outer.c tracks them) ---------------------------------------------- */
 
 static void
 send_result (XtlsSession *s, const char *id)
 {
-  g_autofree char *xml = xtls_wire_build_result (id, s->peer);
-  s->host->ops->send (s, xml, s->host->user_data);
+  xtls_outer_send_result (s->outer, id);
 }
 
 static void
 send_error (XtlsSession *s, const char *id, XtlsStanzaCondition condition,
             XtlsJingleErrorCondition jingle_condition)
 {
-  g_autofree char *xml = xtls_wire_build_error (id, s->peer, condition, jingle_condition,
-                                                xtls_negotiation_get_dialect (s->neg));
-  s->host->ops->send (s, xml, s->host->user_data);
+  xtls_outer_send_error (s->outer, id, condition, jingle_condition,
+                         xtls_negotiation_get_dialect (s->neg));
 }
 
 /* ---- ending ------------------------------------------------------------------------------- */
@@ -172,20 +145,14 @@ bury (XtlsSession *s, gpointer object, GDestroyNotify free_func)
 static void
 end (XtlsSession *s, XtlsTrustState final, const GError *error)
 {
-  GHashTableIter iter;
-  gpointer value;
-
   if (s->phase == PHASE_ENDED)
     return;
   s->phase = PHASE_ENDED;
   s->ended_at = MAX (now (s), 1);
   if (error != NULL && s->error == NULL)
     s->error = g_error_copy (error);
-  /* Answers to IQs we sent may still arrive; keep their ids so they are recognised as ours,
-   * but no deadline runs any more. */
-  g_hash_table_iter_init (&iter, s->iqs);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    *(gint64 *)value = 0;
+  /* Answers to IQs we sent may still arrive; their ids stay known, but no deadline runs. */
+  xtls_outer_abandon (s->outer);
   s->handshake_deadline = 0;
   xtls_negotiation_end (s->neg);
   if (s->sec != NULL)
@@ -415,57 +382,12 @@ static const XtlsChatOps chat_ops = {
 
 /* ---- the security layer ---------------------------------------------------------------- */
 
-static XtlsStanzaCondition
-ibb_condition_to_stanza (XtlsIbbCondition condition)
-{
-  switch (condition)
-    {
-      case XTLS_IBB_COND_BAD_REQUEST:
-        return XTLS_STANZA_ERROR_BAD_REQUEST;
-      case XTLS_IBB_COND_UNEXPECTED_REQUEST:
-        return XTLS_STANZA_ERROR_UNEXPECTED_REQUEST;
-      case XTLS_IBB_COND_ITEM_NOT_FOUND:
-        return XTLS_STANZA_ERROR_ITEM_NOT_FOUND;
-      case XTLS_IBB_COND_NOT_ACCEPTABLE:
-        return XTLS_STANZA_ERROR_NOT_ACCEPTABLE;
-      case XTLS_IBB_COND_RESOURCE_CONSTRAINT:
-        return XTLS_STANZA_ERROR_RESOURCE_CONSTRAINT;
-      case XTLS_IBB_COND_NONE:
-      case XTLS_IBB_COND_OTHER:
-        return XTLS_STANZA_ERROR_OTHER;
-    }
-  return XTLS_STANZA_ERROR_OTHER;
-}
-
 static void
 sec_send_packet (XtlsSecurity *sec, const XtlsIbbPacket *pkt, gpointer user_data)
 {
   XtlsSession *s = user_data;
-  XtlsIq iq = { .payload = XTLS_IQ_PAYLOAD_IBB, .ibb = *pkt };
-  g_autofree char *xml = NULL;
 
-  switch (pkt->kind)
-    {
-      case XTLS_IBB_PACKET_OPEN:
-      case XTLS_IBB_PACKET_DATA:
-      case XTLS_IBB_PACKET_CLOSE:
-        /* The engine names its IQs so it can match the results; we track their deadlines. */
-        iq.type = XTLS_IQ_SET;
-        iq.id = (char *)pkt->iq_id;
-        iq.from = (char *)s->host->own_jid;
-        iq.to = s->peer;
-        xml = xtls_wire_build_iq (&iq);
-        track_iq (s, pkt->iq_id);
-        s->host->ops->send (s, xml, s->host->user_data);
-        break;
-      case XTLS_IBB_PACKET_RESULT:
-        send_result (s, pkt->iq_id);
-        break;
-      case XTLS_IBB_PACKET_ERROR:
-        send_error (s, pkt->iq_id, ibb_condition_to_stanza (pkt->condition),
-                    XTLS_JINGLE_ERROR_NONE);
-        break;
-    }
+  xtls_outer_send_ibb (s->outer, pkt, xtls_negotiation_get_dialect (s->neg));
 }
 
 static void
@@ -569,9 +491,10 @@ static const XtlsSecurityOps sec_ops = {
 static void
 neg_send_jingle (XtlsNegotiation *neg, XtlsJingle *j, gpointer user_data)
 {
+  XtlsSession *s = user_data;
   XtlsIq iq = { .payload = XTLS_IQ_PAYLOAD_JINGLE, .jingle = j };
 
-  send_set (user_data, &iq);
+  xtls_outer_send_set (s->outer, &iq);
   xtls_jingle_free (j);
 }
 
@@ -743,17 +666,12 @@ xtls_session_initiate (XtlsSession *s)
 void
 xtls_session_handle_offer (XtlsSession *s, const XtlsIq *iq)
 {
-  GHashTableIter iter;
-  gpointer value;
-
   if (xtls_negotiation_awaits_accept (s->neg))
     {
       /* We lost the tie-break (PROTOCOL.md §6): our offer is dropped, theirs continues with
        * our queued messages. Its answer (the tie-break error) is still recognised as ours. */
       SLOG (s, "lost the tie-break to %s", iq->jingle->sid);
-      g_hash_table_iter_init (&iter, s->iqs);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        *(gint64 *)value = 0;
+      xtls_outer_abandon (s->outer);
       bury (s, g_steal_pointer (&s->neg), (GDestroyNotify)xtls_negotiation_free);
       s->neg = new_negotiation (s);
     }
@@ -790,28 +708,9 @@ xtls_session_handle_ibb (XtlsSession *s, const XtlsIq *iq)
     send_error (s, iq->id, XTLS_STANZA_ERROR_ITEM_NOT_FOUND, XTLS_JINGLE_ERROR_NONE);
 }
 
-/* Any answer from the peer proves it is alive. A server that shapes client traffic (ejabberd's
- * shipped c2s shaper: 3000 B/s) can take longer than the ack timeout to pass a whole IBB
- * window, though the peer answers every IQ as it arrives: so the deadlines of the IQs still
- * out count from the last answer, not from when each was sent. */
-static void
-rearm_deadlines (XtlsSession *s)
-{
-  gint64 deadline = now (s) + s->host->config->ack_timeout_us;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->iqs);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (*(gint64 *)value > 0)
-      *(gint64 *)value = MAX (*(gint64 *)value, deadline);
-}
-
 void
 xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
 {
-  gint64 *deadline = g_hash_table_lookup (s->iqs, iq->id);
-  gboolean abandoned = deadline == NULL || *deadline == 0;
   XtlsIbbPacket pkt = {
     .kind = iq->type == XTLS_IQ_RESULT ? XTLS_IBB_PACKET_RESULT : XTLS_IBB_PACKET_ERROR,
     .iq_id = iq->id,
@@ -819,10 +718,8 @@ xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
                                                                 : XTLS_IBB_COND_OTHER,
   };
 
-  g_hash_table_remove (s->iqs, iq->id);
-  if (s->phase == PHASE_ENDED || abandoned)
+  if (!xtls_outer_answered (s->outer, iq->id) || s->phase == PHASE_ENDED)
     return;
-  rearm_deadlines (s);
   if (s->sec != NULL && xtls_security_owns (s->sec, &pkt))
     {
       xtls_security_receive (s->sec, &pkt);
@@ -863,16 +760,12 @@ earliest (gint64 a, gint64 b)
 gint64
 xtls_session_next_deadline (XtlsSession *s)
 {
-  GHashTableIter iter;
-  gpointer value;
   gint64 next;
 
   if (s->phase == PHASE_ENDED)
     return -1;
   next = earliest (s->handshake_deadline, xtls_negotiation_get_deadline (s->neg));
-  g_hash_table_iter_init (&iter, s->iqs);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    next = earliest (next, *(gint64 *)value);
+  next = earliest (next, xtls_outer_next_deadline (s->outer));
   return next > 0 ? next : -1;
 }
 
@@ -977,7 +870,7 @@ xtls_session_new (const XtlsSessionHost *host, const char *peer)
   s->peer = g_strdup (peer);
   s->state = XTLS_STATE_NOT_PRIVATE;
   s->phase = PHASE_IDLE;
-  s->iqs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->outer = xtls_outer_new (host, s, s->peer);
   s->neg = new_negotiation (s);
   s->chat = xtls_chat_new (host->own_jid, peer, host->identity, &limits, NULL, &chat_ops, s);
   return s;
@@ -991,7 +884,7 @@ xtls_session_free (XtlsSession *s)
   g_clear_pointer (&s->sec, xtls_security_free);
   g_clear_pointer (&s->chat, xtls_chat_free);
   g_clear_pointer (&s->neg, xtls_negotiation_free);
-  g_hash_table_unref (s->iqs);
+  xtls_outer_free (s->outer);
   g_clear_error (&s->error);
   g_free (s->peer);
   g_free (s->tls_description);
@@ -1032,7 +925,7 @@ xtls_session_matches_transport (XtlsSession *s, const char *transport_sid)
 gboolean
 xtls_session_owns_iq (XtlsSession *s, const char *iq_id)
 {
-  return iq_id != NULL && g_hash_table_contains (s->iqs, iq_id);
+  return xtls_outer_owns (s->outer, iq_id);
 }
 
 gboolean
