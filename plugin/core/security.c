@@ -13,11 +13,12 @@ struct _XtlsSecurity
 {
   const XtlsSecurityOps *ops; /* borrowed */
   gpointer user_data;
-  XtlsIbb *ibb;         /* owned */
+  XtlsIbb *ibb;         /* owned; NULL over a byte stream */
   XtlsTlsChannel *tls;  /* owned; NULL before start */
   gboolean tls_dropped; /* released by the owner: no more bytes in or out */
   GByteArray *held;     /* owned: transport bytes received before TLS exists */
   gboolean up;          /* our side of the handshake finished */
+  gboolean tls_ended;   /* TLS reported close_notify or a failure */
   char *description;    /* owned: "TLS1.3, AES-256-GCM" once up */
 };
 
@@ -28,7 +29,10 @@ tls_send (XtlsTlsChannel *channel, const guint8 *data, gsize len, gpointer user_
 {
   XtlsSecurity *sec = user_data;
 
-  xtls_ibb_send (sec->ibb, data, len);
+  if (sec->ibb != NULL)
+    xtls_ibb_send (sec->ibb, data, len);
+  else
+    sec->ops->write_stream (sec, data, len, sec->user_data);
 }
 
 static void
@@ -57,6 +61,7 @@ tls_closed (XtlsTlsChannel *channel, const GError *error, gpointer user_data)
 {
   XtlsSecurity *sec = user_data;
 
+  sec->tls_ended = TRUE;
   if (!sec->tls_dropped)
     sec->ops->tls_closed (sec, error, sec->user_data);
 }
@@ -78,11 +83,10 @@ ibb_send (XtlsIbb *ibb, const XtlsIbbPacket *pkt, gpointer user_data)
   sec->ops->send_packet (sec, pkt, sec->user_data);
 }
 
+/* Transport bytes, from either transport. */
 static void
-ibb_deliver (XtlsIbb *ibb, const guint8 *data, gsize len, gpointer user_data)
+deliver (XtlsSecurity *sec, const guint8 *data, gsize len)
 {
-  XtlsSecurity *sec = user_data;
-
   if (sec->tls_dropped)
     return; /* the last records of an ended session: acknowledged, not read */
   if (sec->tls != NULL)
@@ -98,6 +102,12 @@ ibb_deliver (XtlsIbb *ibb, const guint8 *data, gsize len, gpointer user_data)
       return;
     }
   g_byte_array_append (sec->held, data, len);
+}
+
+static void
+ibb_deliver (XtlsIbb *ibb, const guint8 *data, gsize len, gpointer user_data)
+{
+  deliver (user_data, data, len);
 }
 
 static void
@@ -136,6 +146,37 @@ xtls_security_new (const XtlsIbbConfig *transport, const XtlsSecurityOps *ops, g
   return sec;
 }
 
+XtlsSecurity *
+xtls_security_new_stream (const XtlsSecurityOps *ops, gpointer user_data)
+{
+  XtlsSecurity *sec = g_new0 (XtlsSecurity, 1);
+
+  g_return_val_if_fail (ops->write_stream != NULL, NULL);
+  sec->ops = ops;
+  sec->user_data = user_data;
+  return sec;
+}
+
+void
+xtls_security_receive_stream (XtlsSecurity *sec, const guint8 *data, gsize len)
+{
+  g_return_if_fail (sec->ibb == NULL);
+  deliver (sec, data, len);
+}
+
+void
+xtls_security_stream_closed (XtlsSecurity *sec, const GError *error)
+{
+  g_autoptr (GError) truncated = NULL;
+
+  g_return_if_fail (sec->ibb == NULL);
+  /* TLS ends with close_notify; a stream that ends first may have been cut by an attacker. */
+  if (error == NULL && !sec->tls_ended && sec->tls != NULL)
+    error = truncated = g_error_new_literal (
+        XTLS_ERROR, XTLS_ERROR_TLS, "the stream ended before the encrypted connection did");
+  sec->ops->transport_closed (sec, error, sec->user_data);
+}
+
 void
 xtls_security_free (XtlsSecurity *sec)
 {
@@ -151,19 +192,21 @@ xtls_security_free (XtlsSecurity *sec)
 void
 xtls_security_open (XtlsSecurity *sec)
 {
-  xtls_ibb_open (sec->ibb);
+  if (sec->ibb != NULL)
+    xtls_ibb_open (sec->ibb);
 }
 
 void
 xtls_security_receive (XtlsSecurity *sec, const XtlsIbbPacket *pkt)
 {
-  xtls_ibb_receive (sec->ibb, pkt);
+  if (sec->ibb != NULL)
+    xtls_ibb_receive (sec->ibb, pkt);
 }
 
 gboolean
 xtls_security_owns (XtlsSecurity *sec, const XtlsIbbPacket *pkt)
 {
-  return xtls_ibb_owns (sec->ibb, pkt);
+  return sec->ibb != NULL && xtls_ibb_owns (sec->ibb, pkt);
 }
 
 gboolean
@@ -238,13 +281,17 @@ xtls_security_drop_tls (XtlsSecurity *sec)
 void
 xtls_security_close_transport (XtlsSecurity *sec)
 {
-  xtls_ibb_close (sec->ibb);
+  /* A byte stream is closed by its owner (the socket is theirs). */
+  if (sec->ibb != NULL)
+    xtls_ibb_close (sec->ibb);
 }
 
 gboolean
 xtls_security_is_drained (XtlsSecurity *sec)
 {
-  return xtls_ibb_get_pending_bytes (sec->ibb) == 0 && xtls_ibb_get_unacked (sec->ibb) == 0;
+  /* A byte stream's buffers are its owner's: nothing waits here. */
+  return sec->ibb == NULL
+         || (xtls_ibb_get_pending_bytes (sec->ibb) == 0 && xtls_ibb_get_unacked (sec->ibb) == 0);
 }
 
 const char *

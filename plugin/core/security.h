@@ -3,8 +3,11 @@
  * inner XML stream today, file transfer next) nor of Jingle: the session hands it the agreed
  * transport parameters and the TLS credentials, and it reports back through callbacks.
  *
- * Transport today: In-Band Bytestreams (XEP-0047 over XEP-0261). Bytes that arrive before the
- * TLS credentials are known (the responder's user is typing the password) are held, bounded. */
+ * Transports: In-Band Bytestreams (XEP-0047 over XEP-0261), driven here through the IBB engine,
+ * or a byte stream the owner runs (a SOCKS5 bytestream, XEP-0260): its bytes come in through
+ * xtls_security_receive_stream() and leave through XtlsSecurityOps.write_stream. Bytes that
+ * arrive before the TLS credentials are known (the responder's user is typing the password)
+ * are held, bounded. */
 #pragma once
 
 #include <glib.h>
@@ -18,8 +21,10 @@ typedef struct _XtlsSecurity XtlsSecurity;
 
 typedef struct
 {
-  /* Down: an IBB packet (open, data, close, result, error) for the outer channel. */
+  /* Down (IBB): an IBB packet (open, data, close, result, error) for the outer channel. */
   void (*send_packet) (XtlsSecurity *sec, const XtlsIbbPacket *pkt, gpointer user_data);
+  /* Down (byte stream): ciphertext for the stream. */
+  void (*write_stream) (XtlsSecurity *sec, const guint8 *data, gsize len, gpointer user_data);
   /* Up (application): our side of the handshake finished; application data may flow. */
   void (*established) (XtlsSecurity *sec, gpointer user_data);
   /* Up (application): decrypted bytes from the peer. */
@@ -35,9 +40,16 @@ typedef struct
   void (*overflow) (XtlsSecurity *sec, gpointer user_data);
 } XtlsSecurityOps;
 
-/* @transport: the IBB parameters agreed in Jingle (copied). */
+/* Over IBB; @transport: the IBB parameters agreed in Jingle (copied). */
 XtlsSecurity *xtls_security_new (const XtlsIbbConfig *transport, const XtlsSecurityOps *ops,
                                  gpointer user_data);
+/* Over a byte stream the owner runs (write_stream required). */
+XtlsSecurity *xtls_security_new_stream (const XtlsSecurityOps *ops, gpointer user_data);
+/* Byte stream: what the stream delivered. */
+void xtls_security_receive_stream (XtlsSecurity *sec, const guint8 *data, gsize len);
+/* Byte stream: it ended (@error NULL: the peer closed its side) or broke. Reported up as
+ * transport_closed; a stream that ends before TLS closed is a truncation (XTLS_ERROR_TLS). */
+void xtls_security_stream_closed (XtlsSecurity *sec, const GError *error);
 void xtls_security_free (XtlsSecurity *sec);
 
 /* Opens the transport (ibb:1 <open/>; nothing for ibb:0). */
