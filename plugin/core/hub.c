@@ -492,7 +492,6 @@ decline (XtlsHub *hub, const XtlsIq *iq)
   j->initiator = g_strdup (iq->jingle->initiator != NULL ? iq->jingle->initiator : iq->from);
   j->reason = XTLS_REASON_DECLINE;
   out.id = make_iq_id (hub);
-  out.from = hub->own_jid;
   out.to = iq->from;
   xml = xtls_wire_build_iq (&out);
   g_free (out.id);

@@ -33,12 +33,12 @@ send_tracked (XtlsOuter *o, XtlsIq *iq, const char *id)
 {
   g_autofree char *xml = NULL;
 
+  /* No 'from': the server stamps our full JID (RFC 6120 §8.1.2.1). */
   iq->type = XTLS_IQ_SET;
   iq->id = (char *)id;
-  iq->from = (char *)o->host->own_jid;
   iq->to = (char *)o->peer;
   xml = xtls_wire_build_iq (iq);
-  iq->id = iq->from = iq->to = NULL;
+  iq->id = iq->to = NULL;
   track (o, id);
   send (o, xml);
 }

@@ -163,45 +163,31 @@ schedule_flush (XtlsAccount *xa, gboolean late)
   xa->flush_timer = purple_timeout_add (late ? LONE_ACK_WAIT_MS : 0, on_flush, xa);
 }
 
-static void
-queue (XtlsAccount *xa, xmlnode *node)
-{
-  g_autofree char *text = NULL;
-  gboolean result;
-  int len = 0;
-
-  if (raw_sender (xa) == NULL)
-    {
-      xtls_xmpp_flush (xa); /* keeps our order if the way of sending changed */
-      emit (xa, node);
-      return;
-    }
-  result = g_strcmp0 (node->name, "iq") == 0
-           && g_strcmp0 (xmlnode_get_attrib (node, "type"), "result") == 0;
-  text = xmlnode_to_str (node, &len);
-  xmlnode_free (node);
-  if (text == NULL || len <= 0)
-    return;
-  if (xa->out == NULL)
-    xa->out = g_string_sized_new ((gsize)len);
-  g_string_append_len (xa->out, text, len);
-  xa->out_lone = ++xa->out_stanzas == 1 && result;
-  schedule_flush (xa, FALSE);
-}
-
 void
 xtls_xmpp_send (XtlsAccount *xa, const char *xml)
 {
-  xmlnode *node = xmlnode_from_str (xml, -1);
+  gsize len = strlen (xml);
+  xmlnode *node;
 
+  if (raw_sender (xa) != NULL)
+    {
+      /* The core's text goes out as it is (well-formed, escaped, without 'from': the server
+       * stamps it): no parse and re-serialization per stanza. */
+      if (xa->out == NULL)
+        xa->out = g_string_sized_new (len);
+      g_string_append_len (xa->out, xml, (gssize)len);
+      xa->out_lone = ++xa->out_stanzas == 1 && g_str_has_prefix (xml, "<iq type='result'");
+      schedule_flush (xa, FALSE);
+      return;
+    }
+  node = xmlnode_from_str (xml, -1);
   if (node == NULL)
     {
       purple_debug_error ("xtls", "could not convert an outgoing stanza\n");
       return;
     }
-  /* The server stamps our full JID. */
-  xmlnode_remove_attrib (node, "from");
-  queue (xa, node);
+  xtls_xmpp_flush (xa); /* keeps our order if the way of sending changed */
+  emit (xa, node);
 }
 
 /* ---- disco#info fallback (XEP-0030) when caps do not tell ------------------------------ */
@@ -246,6 +232,7 @@ xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full
   DiscoQuery *q = g_new0 (DiscoQuery, 1);
   xmlnode *iq = xmlnode_new ("iq");
   xmlnode *query;
+  g_autofree char *text = NULL;
 
   q->xa = xa;
   q->id = g_strdup_printf ("xtlsdisco%" G_GUINT64_FORMAT, ++xa->next_disco);
@@ -260,7 +247,9 @@ xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full
   xmlnode_set_attrib (iq, "to", full_jid);
   query = xmlnode_new_child (iq, "query");
   xmlnode_set_namespace (query, NS_DISCO_INFO);
-  queue (xa, iq);
+  text = xmlnode_to_str (iq, NULL);
+  xmlnode_free (iq);
+  xtls_xmpp_send (xa, text); /* behind whatever of ours waits to be written */
 }
 
 /* PROTOCOL.md §1: XTLS chat needs both the xtls and the xmlstream feature. */
