@@ -19,6 +19,7 @@ xtls_jingle_new (XtlsJingleAction action, const char *sid)
   jingle->ibb_version = XTLS_IBB_VERSION_1;
   jingle->fingerprint_algo = XTLS_HASH_SHA256;
   jingle->reason = XTLS_REASON_NONE;
+  jingle->ft_version = XTLS_FT_VERSION_5;
   return jingle;
 }
 
@@ -36,6 +37,9 @@ xtls_jingle_copy (const XtlsJingle *jingle)
   copy->responder = g_strdup (jingle->responder);
   copy->content_name = g_strdup (jingle->content_name);
   copy->content_creator = g_strdup (jingle->content_creator);
+  copy->content_senders = g_strdup (jingle->content_senders);
+  copy->file = jingle->file != NULL ? xtls_jingle_file_copy (jingle->file) : NULL;
+  copy->s5b = jingle->s5b != NULL ? xtls_s5b_transport_wire_copy (jingle->s5b) : NULL;
   copy->transport_sid = g_strdup (jingle->transport_sid);
   copy->fingerprint = g_strdup (jingle->fingerprint);
   copy->reason_text = g_strdup (jingle->reason_text);
@@ -52,6 +56,9 @@ xtls_jingle_free (XtlsJingle *jingle)
   g_free (jingle->responder);
   g_free (jingle->content_name);
   g_free (jingle->content_creator);
+  g_free (jingle->content_senders);
+  xtls_jingle_file_free (jingle->file);
+  xtls_s5b_transport_wire_free (jingle->s5b);
   g_free (jingle->transport_sid);
   g_free (jingle->fingerprint);
   g_free (jingle->reason_text);
@@ -78,6 +85,57 @@ xtls_jingle_action_to_string (XtlsJingleAction action)
         return "other";
     }
   return "invalid";
+}
+
+const char *
+xtls_jingle_transport_action_to_string (XtlsJingleTransportAction action)
+{
+  switch (action)
+    {
+      case XTLS_JINGLE_TRANSPORT_ACTION_NONE:
+        return NULL;
+      case XTLS_JINGLE_TRANSPORT_INFO:
+        return "transport-info";
+      case XTLS_JINGLE_TRANSPORT_REPLACE:
+        return "transport-replace";
+      case XTLS_JINGLE_TRANSPORT_ACCEPT:
+        return "transport-accept";
+      case XTLS_JINGLE_TRANSPORT_REJECT:
+        return "transport-reject";
+    }
+  return NULL;
+}
+
+/* XEP-0260 §2.2 type attribute values. */
+const char *
+xtls_s5b_candidate_type_to_string (XtlsS5bCandidateType type)
+{
+  switch (type)
+    {
+      case XTLS_S5B_CANDIDATE_DIRECT:
+        return "direct";
+      case XTLS_S5B_CANDIDATE_ASSISTED:
+        return "assisted";
+      case XTLS_S5B_CANDIDATE_TUNNEL:
+        return "tunnel";
+      case XTLS_S5B_CANDIDATE_PROXY:
+        return "proxy";
+    }
+  return "invalid";
+}
+
+gboolean
+xtls_s5b_candidate_type_from_string (const char *text, XtlsS5bCandidateType *type)
+{
+  for (int t = XTLS_S5B_CANDIDATE_DIRECT; text != NULL && t <= XTLS_S5B_CANDIDATE_PROXY; t++)
+    {
+      if (strcmp (text, xtls_s5b_candidate_type_to_string ((XtlsS5bCandidateType)t)) == 0)
+        {
+          *type = (XtlsS5bCandidateType)t;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 /* The <reason/> condition element names of XEP-0166 §7.4 (security-error: the draft §9).
@@ -138,6 +196,7 @@ xtls_jingle_check_offer (const XtlsJingle *initiate)
       case XTLS_APP_XMLSTREAM_TMP:
         break;
       case XTLS_APP_NONE:
+      case XTLS_APP_FILE_TRANSFER: /* a file offer is not a chat offer */
         return XTLS_REASON_UNSUPPORTED_APPLICATIONS;
     }
 
@@ -156,6 +215,181 @@ xtls_jingle_check_offer (const XtlsJingle *initiate)
     return XTLS_REASON_SECURITY_ERROR;
 
   return XTLS_REASON_NONE;
+}
+
+XtlsJingleReason
+xtls_jingle_check_file_offer (const XtlsJingle *initiate)
+{
+  gboolean s5b_ok, ibb_ok;
+
+  g_return_val_if_fail (initiate != NULL, XTLS_REASON_GENERAL_ERROR);
+
+  if (!initiate->has_content || initiate->app != XTLS_APP_FILE_TRANSFER)
+    return XTLS_REASON_UNSUPPORTED_APPLICATIONS;
+  /* XEP-0260 §2.2 and XEP-0261 §2: the transport sid names the bytestream. */
+  s5b_ok = initiate->s5b != NULL && initiate->s5b->sid != NULL && initiate->s5b->sid[0] != '\0'
+           && !initiate->s5b->udp;
+  ibb_ok = initiate->has_transport && initiate->transport_sid != NULL
+           && initiate->transport_sid[0] != '\0';
+  if (!s5b_ok && !ibb_ok)
+    return XTLS_REASON_UNSUPPORTED_TRANSPORTS;
+  if (!initiate->has_security || (initiate->methods & (XTLS_METHOD_X509 | XTLS_METHOD_SRP)) == 0)
+    return XTLS_REASON_SECURITY_ERROR;
+  /* Without the size the receiver cannot tell a complete file from a truncated one, nor bound
+   * what it writes to disk (XEP-0234 §2: size is what the receiver counts against). */
+  if (initiate->file == NULL || initiate->file->name == NULL || !initiate->file->has_size)
+    return XTLS_REASON_FAILED_APPLICATION;
+  return XTLS_REASON_NONE;
+}
+
+char *
+xtls_jingle_file_safe_name (const char *name)
+{
+  g_autofree char *valid = NULL;
+  const char *base;
+  GString *out;
+
+  if (name == NULL)
+    return g_strdup ("file");
+  valid = g_utf8_make_valid (name, -1);
+  /* XEP-0234 §2: the name is a file name, never a path; both separators are cut off so that a
+   * Windows receiver is as safe as a POSIX one. */
+  base = valid;
+  for (const char *p = valid; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\')
+      base = p + 1;
+  out = g_string_new (NULL);
+  for (const char *p = base; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar ch = g_utf8_get_char (p);
+      gsize n = (gsize)(g_utf8_next_char (p) - p);
+
+      if (out->len + n > 255)
+        break;
+      if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0) || ch == 0x200e || ch == 0x200f
+          || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069)
+          || (out->len == 0 && ch == '.'))
+        g_string_append_c (out, '_'); /* controls and bidi overrides hide the real extension */
+      else
+        g_string_append_len (out, p, (gssize)n);
+    }
+  if (out->len == 0)
+    g_string_assign (out, "file");
+  return g_string_free (out, FALSE);
+}
+
+XtlsJingleFile *
+xtls_jingle_file_copy (const XtlsJingleFile *file)
+{
+  XtlsJingleFile *copy;
+
+  g_return_val_if_fail (file != NULL, NULL);
+
+  copy = g_new (XtlsJingleFile, 1);
+  *copy = *file;
+  copy->name = g_strdup (file->name);
+  copy->media_type = g_strdup (file->media_type);
+  copy->date = g_strdup (file->date);
+  copy->desc = g_strdup (file->desc);
+  return copy;
+}
+
+void
+xtls_jingle_file_free (XtlsJingleFile *file)
+{
+  if (file == NULL)
+    return;
+  g_free (file->name);
+  g_free (file->media_type);
+  g_free (file->date);
+  g_free (file->desc);
+  g_free (file);
+}
+
+XtlsS5bTransportWire *
+xtls_s5b_transport_wire_new (const char *sid)
+{
+  XtlsS5bTransportWire *t = g_new0 (XtlsS5bTransportWire, 1);
+
+  t->sid = g_strdup (sid);
+  t->candidates = g_ptr_array_new_with_free_func ((GDestroyNotify)xtls_s5b_candidate_wire_free);
+  t->info = XTLS_S5B_INFO_NONE;
+  return t;
+}
+
+void
+xtls_s5b_transport_wire_add (XtlsS5bTransportWire *transport, const char *cid, const char *host,
+                             const char *jid, guint16 port, guint32 priority,
+                             XtlsS5bCandidateType type)
+{
+  XtlsS5bCandidateWire *c;
+
+  g_return_if_fail (transport != NULL);
+
+  c = g_new0 (XtlsS5bCandidateWire, 1);
+  c->cid = g_strdup (cid);
+  c->host = g_strdup (host);
+  c->jid = g_strdup (jid);
+  c->port = port;
+  c->priority = priority;
+  c->type = type;
+  g_ptr_array_add (transport->candidates, c);
+}
+
+XtlsS5bCandidateWire *
+xtls_s5b_candidate_wire_copy (const XtlsS5bCandidateWire *candidate)
+{
+  XtlsS5bCandidateWire *copy;
+
+  g_return_val_if_fail (candidate != NULL, NULL);
+
+  copy = g_new (XtlsS5bCandidateWire, 1);
+  *copy = *candidate;
+  copy->cid = g_strdup (candidate->cid);
+  copy->host = g_strdup (candidate->host);
+  copy->jid = g_strdup (candidate->jid);
+  return copy;
+}
+
+void
+xtls_s5b_candidate_wire_free (XtlsS5bCandidateWire *candidate)
+{
+  if (candidate == NULL)
+    return;
+  g_free (candidate->cid);
+  g_free (candidate->host);
+  g_free (candidate->jid);
+  g_free (candidate);
+}
+
+XtlsS5bTransportWire *
+xtls_s5b_transport_wire_copy (const XtlsS5bTransportWire *transport)
+{
+  XtlsS5bTransportWire *copy;
+
+  g_return_val_if_fail (transport != NULL, NULL);
+
+  copy = xtls_s5b_transport_wire_new (transport->sid);
+  copy->dstaddr = g_strdup (transport->dstaddr);
+  copy->udp = transport->udp;
+  copy->info = transport->info;
+  copy->info_cid = g_strdup (transport->info_cid);
+  for (guint i = 0; i < transport->candidates->len; i++)
+    g_ptr_array_add (copy->candidates,
+                     xtls_s5b_candidate_wire_copy (g_ptr_array_index (transport->candidates, i)));
+  return copy;
+}
+
+void
+xtls_s5b_transport_wire_free (XtlsS5bTransportWire *transport)
+{
+  if (transport == NULL)
+    return;
+  g_free (transport->sid);
+  g_free (transport->dstaddr);
+  g_ptr_array_unref (transport->candidates);
+  g_free (transport->info_cid);
+  g_free (transport);
 }
 
 XtlsMethod

@@ -20,8 +20,8 @@ stanza_condition_from_ibb (XtlsIbbCondition condition)
 /* Escapes for both attribute values (single-quoted) and text. Whitespace controls become
  * character references so attribute normalisation cannot alter them; other C0 controls are
  * not allowed in XML 1.0 at all and are dropped. */
-static void
-append_escaped (GString *out, const char *text)
+void
+xtls_wire_append_escaped (GString *out, const char *text)
 {
   static const char specials[] = "&<>'\"\t\n\r";
   static const char *const entities[]
@@ -41,13 +41,13 @@ append_escaped (GString *out, const char *text)
     }
 }
 
-static void
-append_attr (GString *out, const char *name, const char *value)
+void
+xtls_wire_append_attr (GString *out, const char *name, const char *value)
 {
   if (value == NULL)
     return;
   g_string_append_printf (out, " %s='", name);
-  append_escaped (out, value);
+  xtls_wire_append_escaped (out, value);
   g_string_append_c (out, '\'');
 }
 
@@ -66,10 +66,10 @@ append_security (GString *out, const XtlsJingle *jingle)
       g_autofree char *hex = g_ascii_strdown (jingle->fingerprint, -1);
 
       /* SHA-1 is never ours to send (fingerprint.h); label it honestly if a caller does. */
-      append_attr (g_string_append (out, "<fingerprint"), "algo",
-                   jingle->fingerprint_algo == XTLS_HASH_SHA1 ? "sha-1" : "sha-256");
+      xtls_wire_append_attr (g_string_append (out, "<fingerprint"), "algo",
+                             jingle->fingerprint_algo == XTLS_HASH_SHA1 ? "sha-1" : "sha-256");
       g_string_append_c (out, '>');
-      append_escaped (out, hex);
+      xtls_wire_append_escaped (out, hex);
       g_string_append (out, "</fingerprint>");
     }
   if (jingle->methods & XTLS_METHOD_X509)
@@ -82,12 +82,21 @@ append_security (GString *out, const XtlsJingle *jingle)
 static void
 append_content (GString *out, const XtlsJingle *jingle)
 {
+  gboolean file = jingle->app == XTLS_APP_FILE_TRANSFER;
+
   g_string_append (out, "<content");
-  append_attr (out, "creator", jingle->content_creator ? jingle->content_creator : "initiator");
-  append_attr (out, "name", jingle->content_name ? jingle->content_name : "xmlstream");
+  xtls_wire_append_attr (out, "creator",
+                         jingle->content_creator ? jingle->content_creator : "initiator");
+  xtls_wire_append_attr (out, "name",
+                         jingle->content_name ? jingle->content_name
+                         : file               ? "a-file-offer"
+                                              : "xmlstream");
+  xtls_wire_append_attr (out, "senders", jingle->content_senders);
   g_string_append_c (out, '>');
   /* PROTOCOL.md §1: a kaa peer (tmp Jingle) only knows the tmp application namespace. */
-  if (jingle->app != XTLS_APP_NONE)
+  if (file)
+    xtls_wire_ft_append_description (out, jingle);
+  else if (jingle->app != XTLS_APP_NONE)
     g_string_append (out, jingle->dialect == XTLS_JINGLE_NS_TMP
                               ? "<description xmlns='" NS_XMLSTREAM_TMP "'/>"
                               : "<description xmlns='" NS_XMLSTREAM "'/>");
@@ -100,10 +109,12 @@ append_content (GString *out, const XtlsJingle *jingle)
                                 : "<transport xmlns='" NS_IBB_TRANSPORT_1 "'");
       if (jingle->block_size > 0)
         block = g_strdup_printf ("%u", jingle->block_size);
-      append_attr (out, "block-size", block);
-      append_attr (out, "sid", jingle->transport_sid);
+      xtls_wire_append_attr (out, "block-size", block);
+      xtls_wire_append_attr (out, "sid", jingle->transport_sid);
       g_string_append (out, "/>");
     }
+  if (jingle->s5b != NULL)
+    xtls_wire_s5b_append_transport (out, jingle->s5b);
   if (jingle->has_security)
     append_security (out, jingle);
   g_string_append (out, "</content>");
@@ -113,13 +124,20 @@ static void
 append_jingle (GString *out, const XtlsJingle *jingle)
 {
   XtlsJingleReason reason = jingle->reason;
+  const char *action = xtls_jingle_action_to_string (jingle->action);
+  gboolean info
+      = jingle->action == XTLS_JINGLE_SESSION_INFO && jingle->info != XTLS_JINGLE_INFO_NONE;
 
+  /* Transport actions travel as OTHER plus the transport action (jingle.h). */
+  if (jingle->action == XTLS_JINGLE_OTHER
+      && jingle->transport_action != XTLS_JINGLE_TRANSPORT_ACTION_NONE)
+    action = xtls_jingle_transport_action_to_string (jingle->transport_action);
   g_string_append_printf (out, "<jingle xmlns='%s'", xtls_wire_jingle_namespaces[jingle->dialect]);
-  append_attr (out, "action", xtls_jingle_action_to_string (jingle->action));
-  append_attr (out, "initiator", jingle->initiator);
-  append_attr (out, "responder", jingle->responder);
-  append_attr (out, "sid", jingle->sid);
-  if (!jingle->has_content && reason == XTLS_REASON_NONE)
+  xtls_wire_append_attr (out, "action", action);
+  xtls_wire_append_attr (out, "initiator", jingle->initiator);
+  xtls_wire_append_attr (out, "responder", jingle->responder);
+  xtls_wire_append_attr (out, "sid", jingle->sid);
+  if (!jingle->has_content && reason == XTLS_REASON_NONE && !info)
     {
       g_string_append (out, "/>");
       return;
@@ -127,6 +145,8 @@ append_jingle (GString *out, const XtlsJingle *jingle)
   g_string_append_c (out, '>');
   if (jingle->has_content)
     append_content (out, jingle);
+  if (info)
+    xtls_wire_ft_append_info (out, jingle);
   if (reason != XTLS_REASON_NONE)
     {
       /* XEP-0166 §7.4 has no element for "other": general-error is the catch-all. */
@@ -136,7 +156,7 @@ append_jingle (GString *out, const XtlsJingle *jingle)
       if (jingle->reason_text != NULL)
         {
           g_string_append (out, "<text>");
-          append_escaped (out, jingle->reason_text);
+          xtls_wire_append_escaped (out, jingle->reason_text);
           g_string_append (out, "</text>");
         }
       g_string_append (out, "</reason>");
@@ -174,7 +194,7 @@ append_ibb (GString *out, const XtlsIbbPacket *pkt)
     {
       case XTLS_IBB_PACKET_OPEN:
         g_string_append (out, "<open xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
+        xtls_wire_append_attr (out, "sid", pkt->sid);
         g_string_append_printf (out, " block-size='%u' stanza='iq'/>",
                                 pkt->block_size > 0 ? pkt->block_size
                                                     : XTLS_IBB_DEFAULT_BLOCK_SIZE);
@@ -183,14 +203,14 @@ append_ibb (GString *out, const XtlsIbbPacket *pkt)
         if (pkt->seq > 65535)
           return FALSE;
         g_string_append (out, "<data xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
+        xtls_wire_append_attr (out, "sid", pkt->sid);
         g_string_append_printf (out, " seq='%u'>", pkt->seq);
-        append_escaped (out, pkt->data != NULL ? pkt->data : "");
+        xtls_wire_append_escaped (out, pkt->data != NULL ? pkt->data : "");
         g_string_append (out, "</data>");
         return TRUE;
       case XTLS_IBB_PACKET_CLOSE:
         g_string_append (out, "<close xmlns='" NS_IBB "'");
-        append_attr (out, "sid", pkt->sid);
+        xtls_wire_append_attr (out, "sid", pkt->sid);
         g_string_append (out, "/>");
         return TRUE;
       case XTLS_IBB_PACKET_RESULT:
@@ -211,9 +231,9 @@ xtls_wire_build_iq (const XtlsIq *iq)
 
   out = g_string_sized_new (256);
   g_string_append_printf (out, "<iq type='%s'", xtls_wire_iq_types[iq->type]);
-  append_attr (out, "id", iq->id);
-  append_attr (out, "to", iq->to);
-  append_attr (out, "from", iq->from);
+  xtls_wire_append_attr (out, "id", iq->id);
+  xtls_wire_append_attr (out, "to", iq->to);
+  xtls_wire_append_attr (out, "from", iq->from);
 
   switch (iq->type)
     {
@@ -260,8 +280,8 @@ xtls_wire_build_error (const char *id, const char *to, XtlsStanzaCondition condi
   g_return_val_if_fail (id != NULL, NULL);
 
   out = g_string_new ("<iq type='error'");
-  append_attr (out, "id", id);
-  append_attr (out, "to", to);
+  xtls_wire_append_attr (out, "id", id);
+  xtls_wire_append_attr (out, "to", to);
   g_string_append_c (out, '>');
   append_error (out, condition, jingle_condition, dialect);
   g_string_append (out, "</iq>");

@@ -175,16 +175,16 @@ read_document (const char *xml, gsize len, GError **error)
 
 /* ---- small tree helpers ------------------------------------------------------------------- */
 
-static const char *
-node_ns (const xmlNode *node)
+const char *
+xtls_wire_node_ns (const xmlNode *node)
 {
   return node->ns != NULL ? (const char *)node->ns->href : NULL;
 }
 
-static gboolean
-node_is (const xmlNode *node, const char *name, const char *ns)
+gboolean
+xtls_wire_node_is (const xmlNode *node, const char *name, const char *ns)
 {
-  const char *href = node_ns (node);
+  const char *href = xtls_wire_node_ns (node);
 
   return node->type == XML_ELEMENT_NODE && strcmp ((const char *)node->name, name) == 0
          && href != NULL && strcmp (href, ns) == 0;
@@ -203,14 +203,14 @@ dup_xml_string (xmlChar *value)
   return copy;
 }
 
-static char *
-dup_attr (const xmlNode *node, const char *name)
+char *
+xtls_wire_dup_attr (const xmlNode *node, const char *name)
 {
   return dup_xml_string (xmlGetNoNsProp (node, (const xmlChar *)name));
 }
 
-static char *
-dup_text (const xmlNode *node)
+char *
+xtls_wire_dup_text (const xmlNode *node)
 {
   char *text = dup_xml_string (xmlNodeGetContent (node));
 
@@ -219,8 +219,8 @@ dup_text (const xmlNode *node)
 
 /* Strict unsigned decimal (digits only, no sign or space, leading zeros allowed) up to @max.
  * Accumulation stops as soon as the value passes @max, so a long digit run cannot overflow. */
-static gboolean
-parse_decimal (const char *text, guint max, guint *out)
+gboolean
+xtls_wire_parse_decimal (const char *text, guint max, guint *out)
 {
   guint value = 0;
 
@@ -244,10 +244,10 @@ parse_decimal (const char *text, guint max, guint *out)
 static guint
 parse_block_size (const xmlNode *node)
 {
-  g_autofree char *text = dup_attr (node, "block-size");
+  g_autofree char *text = xtls_wire_dup_attr (node, "block-size");
   guint value = 0;
 
-  if (!parse_decimal (text, XTLS_IBB_MAX_BLOCK_SIZE, &value))
+  if (!xtls_wire_parse_decimal (text, XTLS_IBB_MAX_BLOCK_SIZE, &value))
     return 0;
   return value;
 }
@@ -284,6 +284,18 @@ parse_action (const char *text)
   return XTLS_JINGLE_OTHER;
 }
 
+/* Transport actions stay action OTHER (jingle.h); this says which one. */
+static XtlsJingleTransportAction
+parse_transport_action (const char *text)
+{
+  for (int a = XTLS_JINGLE_TRANSPORT_INFO; text != NULL && a <= XTLS_JINGLE_TRANSPORT_REJECT; a++)
+    {
+      if (strcmp (text, xtls_jingle_transport_action_to_string ((XtlsJingleTransportAction)a)) == 0)
+        return (XtlsJingleTransportAction)a;
+    }
+  return XTLS_JINGLE_TRANSPORT_ACTION_NONE;
+}
+
 static XtlsJingleReason
 parse_reason_name (const char *name)
 {
@@ -298,9 +310,9 @@ parse_reason_name (const char *name)
 static XtlsJingleApp
 app_from_description (const xmlNode *node)
 {
-  if (node_is (node, "description", NS_XMLSTREAM))
+  if (xtls_wire_node_is (node, "description", NS_XMLSTREAM))
     return XTLS_APP_XMLSTREAM;
-  if (node_is (node, "description", NS_XMLSTREAM_TMP))
+  if (xtls_wire_node_is (node, "description", NS_XMLSTREAM_TMP))
     return XTLS_APP_XMLSTREAM_TMP;
   return XTLS_APP_NONE;
 }
@@ -325,9 +337,9 @@ parse_security (XtlsJingle *jingle, const xmlNode *security)
   jingle->has_security = TRUE;
   for (const xmlNode *c = security->children; c != NULL; c = c->next)
     {
-      if (node_is (c, "method", NS_XTLS))
+      if (xtls_wire_node_is (c, "method", NS_XTLS))
         {
-          g_autofree char *name = dup_attr (c, "name");
+          g_autofree char *name = xtls_wire_dup_attr (c, "name");
 
           /* Unknown methods (openpgp, ...) are ignored: the draft §12 leaves the set open. */
           if (g_strcmp0 (name, "x509") == 0)
@@ -335,7 +347,7 @@ parse_security (XtlsJingle *jingle, const xmlNode *security)
           else if (g_strcmp0 (name, "srp") == 0)
             jingle->methods |= XTLS_METHOD_SRP;
         }
-      else if (node_is (c, "fingerprint", NS_XTLS))
+      else if (xtls_wire_node_is (c, "fingerprint", NS_XTLS))
         {
           g_autofree char *algo_attr = NULL;
           g_autofree char *text = NULL;
@@ -344,8 +356,8 @@ parse_security (XtlsJingle *jingle, const xmlNode *security)
 
           if (jingle->fingerprint != NULL && jingle->fingerprint_algo == XTLS_HASH_SHA256)
             continue;
-          algo_attr = dup_attr (c, "algo");
-          text = dup_text (c);
+          algo_attr = xtls_wire_dup_attr (c, "algo");
+          text = xtls_wire_dup_text (c);
           if (!xtls_fingerprint_parse (algo_attr, text, &algo, &hex, NULL))
             continue;
           g_free (jingle->fingerprint);
@@ -355,13 +367,20 @@ parse_security (XtlsJingle *jingle, const xmlNode *security)
     }
 }
 
-/* XEP-0166 §7.3 <content/>; name and creator may be missing (PROTOCOL.md §2 tolerance). */
-static void
-parse_content (XtlsJingle *jingle, const xmlNode *content)
+/* XEP-0166 §7.3 <content/>; name and creator may be missing (PROTOCOL.md §2 tolerance). FALSE
+ * with an error only for a malformed file-transfer or s5b payload (wire.h). */
+static gboolean
+parse_content (XtlsJingle *jingle, const xmlNode *content, GError **error)
 {
+  XtlsFtVersion ft_version;
+
   jingle->has_content = TRUE;
-  jingle->content_name = dup_attr (content, "name");
-  jingle->content_creator = dup_attr (content, "creator");
+  /* A session-info <checksum/> may have named its content already; the <content/> decides. */
+  g_free (jingle->content_name);
+  g_free (jingle->content_creator);
+  jingle->content_name = xtls_wire_dup_attr (content, "name");
+  jingle->content_creator = xtls_wire_dup_attr (content, "creator");
+  jingle->content_senders = xtls_wire_dup_attr (content, "senders");
 
   for (const xmlNode *c = content->children; c != NULL; c = c->next)
     {
@@ -369,20 +388,32 @@ parse_content (XtlsJingle *jingle, const xmlNode *content)
         continue;
       if (jingle->app == XTLS_APP_NONE && app_from_description (c) != XTLS_APP_NONE)
         jingle->app = app_from_description (c);
+      else if (jingle->app == XTLS_APP_NONE && xtls_wire_ft_is_description (c, &ft_version))
+        {
+          if (!xtls_wire_ft_parse_description (jingle, c, ft_version, error))
+            return FALSE;
+        }
       else if (!jingle->has_transport
-               && (node_is (c, "transport", NS_IBB_TRANSPORT_1)
-                   || node_is (c, "transport", NS_IBB_TRANSPORT_0)))
+               && (xtls_wire_node_is (c, "transport", NS_IBB_TRANSPORT_1)
+                   || xtls_wire_node_is (c, "transport", NS_IBB_TRANSPORT_0)))
         {
           /* XEP-0261 §2: ibb:1 adds an explicit <open/>; ibb:0 (kaa) starts with data. */
           jingle->has_transport = TRUE;
-          jingle->ibb_version = node_is (c, "transport", NS_IBB_TRANSPORT_1) ? XTLS_IBB_VERSION_1
-                                                                             : XTLS_IBB_VERSION_0;
-          jingle->transport_sid = dup_attr (c, "sid");
+          jingle->ibb_version = xtls_wire_node_is (c, "transport", NS_IBB_TRANSPORT_1)
+                                    ? XTLS_IBB_VERSION_1
+                                    : XTLS_IBB_VERSION_0;
+          jingle->transport_sid = xtls_wire_dup_attr (c, "sid");
           jingle->block_size = parse_block_size (c);
         }
-      else if (!jingle->has_security && node_is (c, "security", NS_XTLS))
+      else if (jingle->s5b == NULL && xtls_wire_node_is (c, "transport", NS_S5B_TRANSPORT))
+        {
+          if (!xtls_wire_s5b_parse_transport (jingle, c, error))
+            return FALSE;
+        }
+      else if (!jingle->has_security && xtls_wire_node_is (c, "security", NS_XTLS))
         parse_security (jingle, c);
     }
+  return TRUE;
 }
 
 /* XEP-0166 §7.4: the condition is the first element of <reason/> in the Jingle namespace
@@ -392,12 +423,12 @@ parse_reason (XtlsJingle *jingle, const xmlNode *reason, const char *ns)
 {
   for (const xmlNode *c = reason->children; c != NULL; c = c->next)
     {
-      if (c->type != XML_ELEMENT_NODE || g_strcmp0 (node_ns (c), ns) != 0)
+      if (c->type != XML_ELEMENT_NODE || g_strcmp0 (xtls_wire_node_ns (c), ns) != 0)
         continue;
       if (strcmp ((const char *)c->name, "text") == 0)
         {
           if (jingle->reason_text == NULL)
-            jingle->reason_text = dup_text (c);
+            jingle->reason_text = xtls_wire_dup_text (c);
         }
       else if (jingle->reason == XTLS_REASON_NONE)
         jingle->reason = parse_reason_name ((const char *)c->name);
@@ -407,13 +438,14 @@ parse_reason (XtlsJingle *jingle, const xmlNode *reason, const char *ns)
 }
 
 /* NULL when the element has no sid: XEP-0166 §7.1 requires one, and without it the payload
- * cannot belong to a session of ours. */
+ * cannot belong to a session of ours. NULL with @error set for a malformed file-transfer or
+ * s5b payload. */
 static XtlsJingle *
-parse_jingle (const xmlNode *node, XtlsJingleDialect dialect)
+parse_jingle (const xmlNode *node, XtlsJingleDialect dialect, GError **error)
 {
-  g_autofree char *sid = dup_attr (node, "sid");
+  g_autofree char *sid = xtls_wire_dup_attr (node, "sid");
   g_autofree char *action = NULL;
-  const char *ns = node_ns (node);
+  const char *ns = xtls_wire_node_ns (node);
   const xmlNode *content = NULL;
   gboolean content_is_ours = FALSE;
   const xmlNode *reason = NULL;
@@ -421,27 +453,38 @@ parse_jingle (const xmlNode *node, XtlsJingleDialect dialect)
 
   if (sid == NULL || sid[0] == '\0')
     return NULL;
-  action = dup_attr (node, "action");
+  action = xtls_wire_dup_attr (node, "action");
   jingle = xtls_jingle_new (parse_action (action), sid);
+  if (jingle->action == XTLS_JINGLE_OTHER)
+    jingle->transport_action = parse_transport_action (action);
   jingle->dialect = dialect;
-  jingle->initiator = dup_attr (node, "initiator");
-  jingle->responder = dup_attr (node, "responder");
+  jingle->initiator = xtls_wire_dup_attr (node, "initiator");
+  jingle->responder = xtls_wire_dup_attr (node, "responder");
 
   for (const xmlNode *c = node->children; c != NULL; c = c->next)
     {
       /* One xmlstream content is all XTLS chat uses; if a peer sends several, the xmlstream
        * one counts, else the first. Each content is scanned at most once: no quadratic walk. */
-      if (node_is (c, "content", ns) && !content_is_ours)
+      if (xtls_wire_node_is (c, "content", ns) && !content_is_ours)
         {
           content_is_ours = content_is_xmlstream (c);
           if (content == NULL || content_is_ours)
             content = c;
         }
-      else if (reason == NULL && node_is (c, "reason", ns))
+      else if (reason == NULL && xtls_wire_node_is (c, "reason", ns))
         reason = c;
+      else if (jingle->action == XTLS_JINGLE_SESSION_INFO
+               && !xtls_wire_ft_parse_info (jingle, c, error))
+        {
+          xtls_jingle_free (jingle);
+          return NULL;
+        }
     }
-  if (content != NULL)
-    parse_content (jingle, content);
+  if (content != NULL && !parse_content (jingle, content, error))
+    {
+      xtls_jingle_free (jingle);
+      return NULL;
+    }
   if (reason != NULL)
     parse_reason (jingle, reason, ns);
   return jingle;
@@ -453,16 +496,16 @@ parse_jingle (const xmlNode *node, XtlsJingleDialect dialect)
 static gboolean
 parse_ibb (XtlsIq *iq, const xmlNode *node)
 {
-  if (node_is (node, "open", NS_IBB))
+  if (xtls_wire_node_is (node, "open", NS_IBB))
     iq->ibb.kind = XTLS_IBB_PACKET_OPEN;
-  else if (node_is (node, "data", NS_IBB))
+  else if (xtls_wire_node_is (node, "data", NS_IBB))
     iq->ibb.kind = XTLS_IBB_PACKET_DATA;
-  else if (node_is (node, "close", NS_IBB))
+  else if (xtls_wire_node_is (node, "close", NS_IBB))
     iq->ibb.kind = XTLS_IBB_PACKET_CLOSE;
   else
     return FALSE;
 
-  iq->ibb_sid_ = dup_attr (node, "sid");
+  iq->ibb_sid_ = xtls_wire_dup_attr (node, "sid");
   if (iq->ibb_sid_ == NULL || iq->ibb_sid_[0] == '\0')
     return FALSE;
   iq->ibb.sid = iq->ibb_sid_;
@@ -475,15 +518,15 @@ parse_ibb (XtlsIq *iq, const xmlNode *node)
         break;
       case XTLS_IBB_PACKET_DATA:
         {
-          g_autofree char *seq = dup_attr (node, "seq");
+          g_autofree char *seq = xtls_wire_dup_attr (node, "seq");
 
           /* XEP-0047 §3: seq is a 16-bit counter. Anything else is kept as "no seq" for the IBB
            * engine to reject, so the answer can still name the packet. The text is kept raw:
            * checking the base64 is the engine's job (PROTOCOL.md §3). */
-          iq->ibb.has_seq = parse_decimal (seq, 65535, &iq->ibb.seq);
+          iq->ibb.has_seq = xtls_wire_parse_decimal (seq, 65535, &iq->ibb.seq);
           if (!iq->ibb.has_seq)
             iq->ibb.seq = 0;
-          iq->ibb_data_ = dup_text (node);
+          iq->ibb_data_ = xtls_wire_dup_text (node);
           iq->ibb.data = iq->ibb_data_;
         }
         break;
@@ -504,7 +547,8 @@ parse_error (XtlsIq *iq, const xmlNode *error)
     {
       if (c->type != XML_ELEMENT_NODE)
         continue;
-      if (iq->condition == XTLS_STANZA_ERROR_NONE && node_is (c, (const char *)c->name, NS_STANZAS)
+      if (iq->condition == XTLS_STANZA_ERROR_NONE
+          && xtls_wire_node_is (c, (const char *)c->name, NS_STANZAS)
           && strcmp ((const char *)c->name, "text") != 0)
         {
           iq->condition = XTLS_STANZA_ERROR_OTHER;
@@ -515,8 +559,8 @@ parse_error (XtlsIq *iq, const xmlNode *error)
             }
         }
       else if (iq->jingle_condition == XTLS_JINGLE_ERROR_NONE
-               && (node_is (c, (const char *)c->name, NS_JINGLE_ERRORS_1)
-                   || node_is (c, (const char *)c->name, NS_JINGLE_ERRORS_0)))
+               && (xtls_wire_node_is (c, (const char *)c->name, NS_JINGLE_ERRORS_1)
+                   || xtls_wire_node_is (c, (const char *)c->name, NS_JINGLE_ERRORS_0)))
         {
           for (int k = XTLS_JINGLE_ERROR_TIE_BREAK; k <= XTLS_JINGLE_ERROR_SECURITY_REQUIRED; k++)
             {
@@ -542,9 +586,10 @@ parse_iq_type (const char *text, XtlsIqType *type)
 }
 
 /* Sorts the one payload child into the struct. In a result or error an echoed IBB element is
- * not a new request, so it counts as no payload; an echoed <jingle/> is kept (wire.h). */
-static void
-parse_payload (XtlsIq *iq, const xmlNode *child)
+ * not a new request, so it counts as no payload; an echoed <jingle/> is kept (wire.h). FALSE
+ * with @error for a malformed file-transfer or s5b payload. */
+static gboolean
+parse_payload (XtlsIq *iq, const xmlNode *child, GError **error)
 {
   gboolean request = iq->type == XTLS_IQ_GET || iq->type == XTLS_IQ_SET;
   XtlsJingleDialect dialect;
@@ -552,23 +597,31 @@ parse_payload (XtlsIq *iq, const xmlNode *child)
   if (child == NULL)
     iq->payload = XTLS_IQ_PAYLOAD_NONE;
   else if (strcmp ((const char *)child->name, "jingle") == 0
-           && jingle_dialect_from_ns (node_ns (child), &dialect))
+           && jingle_dialect_from_ns (xtls_wire_node_ns (child), &dialect))
     {
-      iq->jingle = parse_jingle (child, dialect);
+      GError *local = NULL;
+
+      iq->jingle = parse_jingle (child, dialect, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
       iq->payload = iq->jingle != NULL ? XTLS_IQ_PAYLOAD_JINGLE : XTLS_IQ_PAYLOAD_OTHER;
     }
-  else if (g_strcmp0 (node_ns (child), NS_IBB) == 0 && !request)
+  else if (g_strcmp0 (xtls_wire_node_ns (child), NS_IBB) == 0 && !request)
     iq->payload = XTLS_IQ_PAYLOAD_NONE;
-  else if (g_strcmp0 (node_ns (child), NS_IBB) == 0 && parse_ibb (iq, child))
+  else if (g_strcmp0 (xtls_wire_node_ns (child), NS_IBB) == 0 && parse_ibb (iq, child))
     iq->payload = XTLS_IQ_PAYLOAD_IBB;
   else
     iq->payload = XTLS_IQ_PAYLOAD_OTHER;
+  return TRUE;
 }
 
 static gboolean
 fill_iq (XtlsIq *iq, const xmlNode *root, GError **error)
 {
-  const char *ns = node_ns (root);
+  const char *ns = xtls_wire_node_ns (root);
   g_autofree char *type = NULL;
   const xmlNode *payload = NULL;
 
@@ -579,27 +632,27 @@ fill_iq (XtlsIq *iq, const xmlNode *root, GError **error)
       return FALSE;
     }
   /* RFC 6120 §8.1.3, §8.2.3: an IQ needs an id and one of the four types. */
-  type = dup_attr (root, "type");
+  type = xtls_wire_dup_attr (root, "type");
   if (!parse_iq_type (type, &iq->type))
     {
       g_set_error (error, XTLS_ERROR, XTLS_ERROR_PROTOCOL, "IQ without a valid type");
       return FALSE;
     }
-  iq->id = dup_attr (root, "id");
+  iq->id = xtls_wire_dup_attr (root, "id");
   if (iq->id == NULL)
     {
       g_set_error (error, XTLS_ERROR, XTLS_ERROR_PROTOCOL, "IQ without an id");
       return FALSE;
     }
-  iq->from = dup_attr (root, "from");
-  iq->to = dup_attr (root, "to");
+  iq->from = xtls_wire_dup_attr (root, "from");
+  iq->to = xtls_wire_dup_attr (root, "to");
 
   for (const xmlNode *c = root->children; c != NULL; c = c->next)
     {
       if (c->type != XML_ELEMENT_NODE)
         continue;
       if (iq->type == XTLS_IQ_ERROR && strcmp ((const char *)c->name, "error") == 0
-          && g_strcmp0 (node_ns (c), ns) == 0)
+          && g_strcmp0 (xtls_wire_node_ns (c), ns) == 0)
         parse_error (iq, c);
       else if (payload == NULL)
         payload = c;
@@ -614,8 +667,7 @@ fill_iq (XtlsIq *iq, const xmlNode *root, GError **error)
         iq->condition = XTLS_STANZA_ERROR_OTHER;
       iq->ibb.condition = xtls_wire_stanza_conditions[iq->condition].ibb;
     }
-  parse_payload (iq, payload);
-  return TRUE;
+  return parse_payload (iq, payload, error);
 }
 
 XtlsIq *

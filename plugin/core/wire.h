@@ -82,7 +82,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (XtlsIq, xtls_iq_free)
  *   ibb.condition, whatever the payload; an echoed IBB child counts as PAYLOAD_NONE, an echoed
  *   <jingle/> as PAYLOAD_JINGLE. An error without a known condition has condition OTHER.
  * - An unparsable fingerprint leaves jingle->fingerprint NULL; unknown methods are ignored;
- *   several <content/>s: the xmlstream one, else the first. */
+ *   several <content/>s: the xmlstream one, else the first.
+ * - File transfer (XEP-0234 :5, :4, :3; XEP-0300 hashes:2 or :1) and the s5b transport
+ *   (XEP-0260) are strict, because their values size buffers and pick sockets: the IQ is a
+ *   parse error (XTLS_ERROR_PROTOCOL) for a file description without <file/>, a <file/>
+ *   without a name in an offer, a size that is not a plain decimal 0..2^64-1, a sha-256 hash
+ *   that is not 32 bytes of valid base64, any text or attribute over the bounds of jingle.h,
+ *   an s5b transport without a sid or with a mode other than tcp/udp, a candidate without
+ *   cid, host, jid or a priority 1..2^31-1, with a port outside 1..65535 or an unknown type,
+ *   more than XTLS_S5B_MAX_CANDIDATES candidates, <candidate-used/> or <activated/> without
+ *   a cid, and a session-info <checksum/> without a <file/>. Hashes of other algorithms and
+ *   an unparsable <date/> are ignored.
+ * - transport-info/-replace/-accept/-reject parse as action OTHER with transport_action set;
+ *   session-info <checksum/>/<received/> set jingle->info. */
 XtlsIq *xtls_wire_parse_iq (const char *xml, gssize len, GError **error);
 
 /* Serializes. The caller sets type, id, to (from is optional: the server stamps it) and one

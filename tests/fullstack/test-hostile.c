@@ -532,6 +532,48 @@ test_other_jingle_passes_through (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_queue_get_length (&lb->in_flight), ==, 0);
 }
 
+/* Until the file-transfer session exists, every file offer stays libpurple's exactly as
+ * before XEP-0234 was parsed: even one with <security/> and an IBB transport, like a chat
+ * offer's, and a malformed one (a parse error). */
+static void
+test_file_offers_pass_through (Fixture *f, gconstpointer data)
+{
+  static const char *const offers[] = {
+    "<iq type='set' id='jft1' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+    "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+    "initiator='alice@example.org/laptop' sid='file1'><content creator='initiator' "
+    "name='a-file-offer' senders='initiator'><description "
+    "xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file><name>a.txt</name><size>5</size>"
+    "</file></description><transport xmlns='urn:xmpp:jingle:transports:ibb:1' "
+    "block-size='4096' sid='ibb1'/><security xmlns='urn:xmpp:jingle:security:xtls:0'>"
+    "<method name='srp'/></security></content></jingle></iq>",
+    "<iq type='set' id='jft2' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+    "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+    "initiator='alice@example.org/laptop' sid='file2'><content creator='initiator' "
+    "name='a-file-offer'><description xmlns='urn:xmpp:jingle:apps:file-transfer:4'><file>"
+    "<name>a.txt</name><size>5</size></file></description><transport "
+    "xmlns='urn:xmpp:jingle:transports:s5b:1' sid='s1'><candidate cid='c' host='10.0.0.1' "
+    "jid='alice@example.org/laptop' port='5086' priority='1'/></transport></content>"
+    "</jingle></iq>",
+    "<iq type='set' id='jft3' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+    "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+    "initiator='alice@example.org/laptop' sid='file3'><content creator='initiator' "
+    "name='a-file-offer'><description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>"
+    "<name>a.txt</name><size>lots</size></file></description></content></jingle></iq>",
+    "<iq type='set' id='jft4' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+    "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' "
+    "initiator='alice@example.org/laptop' sid='file2'><content creator='initiator' "
+    "name='a-file-offer'><transport xmlns='urn:xmpp:jingle:transports:s5b:1' sid='s1'>"
+    "<candidate-used cid='c'/></transport></content></jingle></iq>",
+  };
+  XtlsLoopback *lb = f->lb;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (offers); i++)
+    g_assert_false (xtls_hub_receive (lb->bob->hub, offers[i], -1));
+  g_assert_null (xtls_test_peer_session (lb->bob));
+  g_assert_cmpuint (g_queue_get_length (&lb->in_flight), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -556,5 +598,6 @@ main (int argc, char **argv)
   ADD ("/hostile/jingle/kaa-dialect-offer", test_kaa_offer, NULL);
   ADD ("/hostile/jingle/offer-without-security", test_offer_without_security, NULL);
   ADD ("/hostile/jingle/other-applications-pass-through", test_other_jingle_passes_through, NULL);
+  ADD ("/hostile/jingle/file-offers-pass-through", test_file_offers_pass_through, NULL);
   return g_test_run ();
 }
