@@ -19,6 +19,7 @@ struct _XtlsSecurity
   GByteArray *held;     /* owned: transport bytes received before TLS exists */
   gboolean up;          /* our side of the handshake finished */
   gboolean tls_ended;   /* TLS reported close_notify or a failure */
+  guint block_size;     /* IBB: raw bytes per data IQ */
   char *description;    /* owned: "TLS1.3, AES-256-GCM" once up */
 };
 
@@ -143,6 +144,7 @@ xtls_security_new (const XtlsIbbConfig *transport, const XtlsSecurityOps *ops, g
   sec->ops = ops;
   sec->user_data = user_data;
   sec->ibb = xtls_ibb_new (transport, &ibb_ops, sec);
+  sec->block_size = transport->block_size;
   return sec;
 }
 
@@ -292,6 +294,15 @@ xtls_security_is_drained (XtlsSecurity *sec)
   /* A byte stream's buffers are its owner's: nothing waits here. */
   return sec->ibb == NULL
          || (xtls_ibb_get_pending_bytes (sec->ibb) == 0 && xtls_ibb_get_unacked (sec->ibb) == 0);
+}
+
+gsize
+xtls_security_get_outstanding (XtlsSecurity *sec)
+{
+  if (sec->ibb == NULL)
+    return 0;
+  return xtls_ibb_get_pending_bytes (sec->ibb)
+         + (gsize)xtls_ibb_get_unacked (sec->ibb) * sec->block_size;
 }
 
 const char *

@@ -77,6 +77,9 @@ void xtls_security_abort (XtlsSecurity *sec, const GError *error);
 void xtls_security_drop_tls (XtlsSecurity *sec);
 /* Starts the transport's <close/> exchange. */
 void xtls_security_close_transport (XtlsSecurity *sec);
+/* About how many transport bytes of ours wait to be sent or acknowledged (IBB: queued plus
+ * unacknowledged blocks; 0 over a byte stream, whose buffers are its owner's). */
+gsize xtls_security_get_outstanding (XtlsSecurity *sec);
 /* Nothing of ours is waiting or unacknowledged on the transport. */
 gboolean xtls_security_is_drained (XtlsSecurity *sec);
 

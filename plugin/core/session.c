@@ -988,6 +988,12 @@ xtls_session_get_pending_decision (XtlsSession *s)
   return xtls_negotiation_get_pending (s->neg);
 }
 
+gsize
+xtls_session_get_unacknowledged_bytes (XtlsSession *s)
+{
+  return s->sec != NULL && s->phase != PHASE_ENDED ? xtls_security_get_outstanding (s->sec) : 0;
+}
+
 const char *
 xtls_session_get_tls_description (XtlsSession *s)
 {

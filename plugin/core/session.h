@@ -157,6 +157,11 @@ gsize xtls_session_max_body_bytes (void);
  * such a message before it gets here and tells the user). */
 guint64 xtls_session_send_message (XtlsSession *session, const char *body);
 
+/* About how many bytes of what we wrote into the tunnel the peer has not acknowledged yet
+ * (encrypted and framed, so a little more than the text); 0 once everything arrived. For
+ * showing progress of a long message on a slow server. */
+gsize xtls_session_get_unacknowledged_bytes (XtlsSession *session);
+
 /* Answers an XTLS_DECISION_UNKNOWN_KEY (or cancels a pending password request). */
 void xtls_session_decide (XtlsSession *session, XtlsAnswer answer);
 /* Supplies the shared password (also allowed before it is asked for). Copied, wiped on free. */

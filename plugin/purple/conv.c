@@ -20,6 +20,8 @@
 void
 xtls_contact_free (XtlsContact *c)
 {
+  if (c->slow_timer != 0)
+    purple_timeout_remove (c->slow_timer);
   xtls_prompt_close_contact (c);
   g_queue_clear_full (&c->waiting, g_free);
   g_free (c->bare);
@@ -46,7 +48,8 @@ static gboolean
 contact_is_idle (XtlsAccount *xa, XtlsContact *c)
 {
   return !c->wanted && !c->held && !c->stopping && c->request == NULL && c->resolving == NULL
-         && g_queue_is_empty (&c->waiting) && xtls_conv_session (xa, c->bare) == NULL;
+         && c->slow_timer == 0 && g_queue_is_empty (&c->waiting)
+         && xtls_conv_session (xa, c->bare) == NULL;
 }
 
 void
@@ -73,6 +76,7 @@ xtls_contact_get (XtlsAccount *xa, const char *jid)
   if (c == NULL)
     {
       c = g_new0 (XtlsContact, 1);
+      c->xa = xa;
       c->bare = g_steal_pointer (&key);
       g_queue_init (&c->waiting);
       g_hash_table_insert (xa->contacts, c->bare, c);
@@ -163,6 +167,37 @@ fail_waiting (XtlsAccount *xa, XtlsContact *c, const char *why)
     }
 }
 
+/* A long message on a slow server (a shaper, e.g. ejabberd's default 3000 B/s) can take a
+ * minute: the user hears that it is on its way, and when it arrived, rather than nothing. */
+#define LONG_MESSAGE_BYTES (32 * 1024)
+#define SLOW_FIRST_S 5
+#define SLOW_AGAIN_S 10
+
+static gboolean
+watch_slow_message (gpointer data)
+{
+  XtlsContact *c = data;
+  XtlsSession *s = xtls_conv_session (c->xa, c->bare);
+  gsize left = s != NULL ? xtls_session_get_unacknowledged_bytes (s) : 0;
+
+  c->slow_timer = 0;
+  if (left == 0)
+    {
+      if (c->slow_told && s != NULL)
+        xtls_conv_notice (c->xa, c->bare, 0, "%s", _ ("Your long message has arrived."));
+      c->slow_told = FALSE;
+      return FALSE;
+    }
+  xtls_conv_notice (c->xa, c->bare, 0,
+                    /* Translators: %u is a number of kilobytes */
+                    _ ("Still sending your long message: about %u KB to go. Your server limits "
+                       "how fast it passes messages on."),
+                    (guint)MIN ((left + 1023) / 1024, G_MAXUINT));
+  c->slow_told = TRUE;
+  c->slow_timer = purple_timeout_add_seconds (SLOW_AGAIN_S, watch_slow_message, c);
+  return FALSE;
+}
+
 static void
 send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
 {
@@ -176,6 +211,12 @@ send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
       return;
     }
   g_hash_table_insert (xa->messages, g_memdup2 (&id, sizeof id), g_strdup (text));
+  if (strlen (text) >= LONG_MESSAGE_BYTES)
+    {
+      XtlsContact *c = xtls_contact_get (xa, bare);
+      if (c->slow_timer == 0)
+        c->slow_timer = purple_timeout_add_seconds (SLOW_FIRST_S, watch_slow_message, c);
+    }
 }
 
 /* ---- starting and stopping ------------------------------------------------------------- */

@@ -37,9 +37,12 @@ typedef struct
                          * "finished"; an end from outside the tunnel may be forged) */
   gboolean unsupported; /* the last support check found no XTLS-capable resource */
   XtlsTrustState last_state;
-  char *resolving; /* owned: the full JID a disco#info query is out for, or NULL */
-  GQueue waiting;  /* char* texts typed while we find out whether the peer supports XTLS */
-  void *request;   /* the open purple_request_* dialog for this contact, or NULL */
+  char *resolving;    /* owned: the full JID a disco#info query is out for, or NULL */
+  GQueue waiting;     /* char* texts typed while we find out whether the peer supports XTLS */
+  void *request;      /* the open purple_request_* dialog for this contact, or NULL */
+  XtlsAccount *xa;    /* borrowed: the account that owns this contact */
+  guint slow_timer;   /* watches a long message on its way (conv.c), or 0 */
+  gboolean slow_told; /* the user was told that it is slow */
   PurpleRequestType request_type;
   gpointer request_ref; /* owned: what the dialog's callbacks get */
 } XtlsContact;

@@ -565,7 +565,13 @@ test_shaped_server (Fixture *f, gconstpointer data)
   lb->shaped = lb->alice;
   lb->shaped_per_leg = 1;
   g_assert_cmpuint (xtls_session_send_message (s, big), >, 0);
+  /* What is still on its way can be shown as progress. */
+  g_assert_cmpuint (xtls_session_get_unacknowledged_bytes (s), >=, 100 * 1024);
+  xtls_loopback_run (lb, 20);
+  g_assert_cmpuint (xtls_session_get_unacknowledged_bytes (s), <, 100 * 1024);
+  g_assert_cmpuint (xtls_session_get_unacknowledged_bytes (s), >, 0);
   xtls_loopback_run (lb, 400);
+  g_assert_cmpuint (xtls_session_get_unacknowledged_bytes (s), ==, 0);
 
   g_assert_cmpint (lb->clock.now, >, 60 * G_USEC_PER_SEC); /* it really was slow */
   assert_state (lb->alice, XTLS_STATE_PRIVATE);

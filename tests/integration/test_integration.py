@@ -572,6 +572,14 @@ def send_large(sc, sender, receiver, tok):
     sc.note(f"{LARGE_SIZE}-byte message {sender.name} -> {receiver.name} in {elapsed:.2f} s "
             f"({LARGE_SIZE / 1024 / elapsed:.1f} KiB/s; {sender.proxy.size() - wire0} bytes "
             f"on {sender.name}'s wire)")
+    if elapsed > 12:
+        # A slow server: the sender was told it is on its way, then that it arrived.
+        going = conv_events(sender, marks[sender], MSG_SYSTEM, r"Still sending your long message")
+        if not going:
+            raise HarnessError(f"{sender.name}: {elapsed:.0f} s for one message and no word "
+                               "that it was still on its way")
+        wait_conv(sender, r"Your long message has arrived", marks[sender], timeout=20,
+                  flags_any=MSG_SYSTEM, what="the notice that the long message arrived")
     return elapsed
 
 
