@@ -747,6 +747,18 @@ xtls_negotiation_is_verified (XtlsNegotiation *n)
   return !(n->key_accepted_once && n->method == XTLS_METHOD_X509);
 }
 
+XtlsVerification
+xtls_negotiation_get_verification (XtlsNegotiation *n)
+{
+  if (n->method == XTLS_METHOD_SRP)
+    return XTLS_VERIFICATION_PASSWORD;
+  if (n->peer_was_pinned)
+    return XTLS_VERIFICATION_KNOWN_KEY;
+  if (n->key_trusted)
+    return XTLS_VERIFICATION_BY_USER;
+  return XTLS_VERIFICATION_NONE;
+}
+
 const char *
 xtls_negotiation_get_sid (XtlsNegotiation *n)
 {

@@ -98,6 +98,7 @@ gboolean xtls_negotiation_at_offer (XtlsNegotiation *neg);
 gboolean xtls_negotiation_accepted (XtlsNegotiation *neg);
 /* The peer is verified (pinned, or by password), not merely accepted for this session. */
 gboolean xtls_negotiation_is_verified (XtlsNegotiation *neg);
+XtlsVerification xtls_negotiation_get_verification (XtlsNegotiation *neg);
 const char *xtls_negotiation_get_sid (XtlsNegotiation *neg);
 /* The Jingle namespace the peer speaks (we answer in it). */
 XtlsJingleDialect xtls_negotiation_get_dialect (XtlsNegotiation *neg);

@@ -970,6 +970,12 @@ xtls_session_is_initiator (XtlsSession *s)
   return xtls_negotiation_is_initiator (s->neg);
 }
 
+XtlsVerification
+xtls_session_get_verification (XtlsSession *s)
+{
+  return xtls_negotiation_get_verification (s->neg);
+}
+
 XtlsMethod
 xtls_session_get_method (XtlsSession *s)
 {

@@ -136,6 +136,17 @@ const char *xtls_trust_state_to_string (XtlsTrustState state);
 const GError *xtls_session_get_error (XtlsSession *session);
 const char *xtls_session_get_peer (XtlsSession *session);
 gboolean xtls_session_is_initiator (XtlsSession *session);
+/* How the peer's identity stands in this session. */
+typedef enum
+{
+  XTLS_VERIFICATION_NONE,      /* not (yet) verified: unknown, or accepted for this session */
+  XTLS_VERIFICATION_KNOWN_KEY, /* its key matched the one verified in an earlier session */
+  XTLS_VERIFICATION_BY_USER,   /* the user verified its key (safety code) in this session */
+  XTLS_VERIFICATION_PASSWORD,  /* proved by the shared password (TLS-SRP) */
+} XtlsVerification;
+
+XtlsVerification xtls_session_get_verification (XtlsSession *session);
+
 /* The method in use once chosen (0 before). */
 XtlsMethod xtls_session_get_method (XtlsSession *session);
 /* The peer's announced SHA-256 fingerprint (hex) or NULL; ours is the identity's. */

@@ -471,6 +471,25 @@ hub_send (XtlsHub *hub, const char *xml, gpointer user_data)
   xtls_xmpp_send (user_data, xml);
 }
 
+static const char *
+verified_how (XtlsSession *s)
+{
+  switch (xtls_session_get_verification (s))
+    {
+      case XTLS_VERIFICATION_PASSWORD:
+        /* Translators: how the identity was verified, in "Their identity is verified (%s)" */
+        return _ ("by your shared password");
+      case XTLS_VERIFICATION_BY_USER:
+        /* Translators: how the identity was verified, in "Their identity is verified (%s)" */
+        return _ ("by you, just now");
+      case XTLS_VERIFICATION_KNOWN_KEY:
+      case XTLS_VERIFICATION_NONE:
+        break;
+    }
+  /* Translators: how the identity was verified, in "Their identity is verified (%s)" */
+  return _ ("by their known key");
+}
+
 static char *
 describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const char *bare,
                 XtlsContact *c)
@@ -516,13 +535,7 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
          * is the encryption in technical terms, e.g. "TLS1.3, AES-256-GCM" */
         return g_strdup_printf (_ ("Private conversation with %s started. Their identity is "
                                    "verified (%s). Messages are end-to-end encrypted (%s)."),
-                                bare,
-                                xtls_session_get_method (s) == XTLS_METHOD_SRP
-                                    /* Translators: how the identity was verified, see above */
-                                    ? _ ("by your shared password")
-                                    /* Translators: how the identity was verified, see above */
-                                    : _ ("by their known key"),
-                                tls != NULL ? tls : "TLS");
+                                bare, verified_how (s), tls != NULL ? tls : "TLS");
       case XTLS_STATE_FINISHED:
         if (error != NULL)
           /* Translators: the first %s is the contact's XMPP address, the second a sentence

@@ -240,6 +240,36 @@ test_verify_sha1_announcement (Fixture *f, gconstpointer data)
   g_assert_cmpint (xtls_session_get_state (session_of (lb->bob)), ==, XTLS_STATE_PRIVATE);
 }
 
+/* How each side's verification is told: by key known from before, by the user just now, by
+ * password (the words the conversation shows depend on it). */
+static void
+test_verification_kinds (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GError) error = NULL;
+
+  /* bob verifies alice now; alice knew bob's key from before. */
+  g_assert_true (xtls_trust_store_pin (lb->alice->trust, lb->bob->jid,
+                                       xtls_identity_get_fingerprint (lb->bob->identity),
+                                       XTLS_VERIFIED_FINGERPRINT, 0, &error));
+  lb->bob->auto_answer = TRUE;
+  lb->bob->answer = XTLS_ANSWER_VERIFIED;
+  xtls_hub_start (lb->alice->hub, lb->bob->jid);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpint (xtls_session_get_state (session_of (lb->bob)), ==, XTLS_STATE_PRIVATE);
+  g_assert_cmpint (xtls_session_get_verification (session_of (lb->bob)), ==,
+                   XTLS_VERIFICATION_BY_USER);
+  g_assert_cmpint (xtls_session_get_verification (session_of (lb->alice)), ==,
+                   XTLS_VERIFICATION_KNOWN_KEY);
+  /* The next session: both keys known. */
+  xtls_session_stop (session_of (lb->alice));
+  xtls_loopback_run (lb, MAX_LEGS);
+  xtls_hub_start (lb->alice->hub, lb->bob->jid);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpint (xtls_session_get_verification (session_of (lb->bob)), ==,
+                   XTLS_VERIFICATION_KNOWN_KEY);
+}
+
 /* ---- downgrades of a pinned pair --------------------------------------------------------- */
 
 static void
@@ -317,6 +347,8 @@ test_first_contact_password_after_verify (Fixture *f, gconstpointer data)
   g_assert_cmpint (xtls_session_get_state (session_of (lb->alice)), ==, XTLS_STATE_PRIVATE);
   g_assert_cmpint (xtls_session_get_state (session_of (lb->bob)), ==, XTLS_STATE_PRIVATE);
   g_assert_cmpint (xtls_session_get_method (session_of (lb->bob)), ==, XTLS_METHOD_SRP);
+  g_assert_cmpint (xtls_session_get_verification (session_of (lb->bob)), ==,
+                   XTLS_VERIFICATION_PASSWORD);
 }
 
 /* After a password session, a certificate that differs from an existing pin is not pinned
@@ -601,6 +633,7 @@ main (int argc, char **argv)
   ADD ("/outer/authenticated-end", test_authenticated_end, NULL);
   ADD ("/outer/inner/stanzas-after-stream-error", test_stanzas_after_stream_error, NULL);
   ADD ("/outer/sha1/verify-and-pin", test_verify_sha1_announcement, NULL);
+  ADD ("/outer/verification-kinds", test_verification_kinds, NULL);
   ADD ("/outer/downgrade/security-info", test_downgrade_security_info, NULL);
   ADD ("/outer/downgrade/accept", test_downgrade_stripped, &strip_accept);
   ADD ("/outer/downgrade/offer", test_downgrade_stripped, &strip_offer);
