@@ -278,7 +278,8 @@ static PurplePluginInfo info = {
   .description = N_ ("Private one-to-one XMPP conversations: TLS runs directly between you and "
                      "your contact, so the servers in between only see noise. Verify your contact "
                      "once, by comparing fingerprints or with a shared password. Use /xtls help "
-                     "in a conversation."),
+                     "in a conversation. In Pidgin, enable \"XTLS private conversations (Pidgin "
+                     "window)\" as well: it adds the padlock button and the verify dialogs."),
   .author = "pidgin-xtls developers",
   .homepage = "https://pidgin-xtls.invalid/",
   .load = plugin_load,

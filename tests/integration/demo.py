@@ -81,6 +81,22 @@ class Screen:
         return None
 
 
+def known_peer_words(entry):
+    """A known-peers IPC entry ("JID FINGERPRINT HOW UNIXTIME") in words for people."""
+    fields = entry.split()
+    if len(fields) < 4:
+        return entry
+    jid, fingerprint, how, when = fields[:4]
+    how_words = {"password": "by your shared password",
+                 "fingerprint": "by comparing the safety code"}.get(how, how)
+    try:
+        day = time.strftime("%Y-%m-%d %H:%M", time.localtime(int(when)))
+    except ValueError:
+        day = when
+    short = " ".join(fingerprint[i:i + 4] for i in range(0, 8, 4))
+    return f"knows {jid}'s key ({short} ...), verified {how_words} on {day}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,7 +161,7 @@ def main():
         screen.flush()
         print("\n   Inside the tunnel they exchanged certificates; each now knows the other's key:")
         for c in clients:
-            print(f"  [{c.name:5}] " + c.ipc("list-known-peers").split("|")[0])
+            print(f"  [{c.name:5}] " + known_peer_words(c.ipc("list-known-peers").split("|")[0]))
 
         print("\n3. alice ends the private conversation.\n")
         alice.cmd(bob.bare, "xtls stop")
