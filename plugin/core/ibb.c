@@ -6,6 +6,8 @@
  * usual case). */
 #include "ibb.h"
 
+#include "base64.h"
+
 #include <string.h>
 
 #include "xtls-error.h"
@@ -115,93 +117,6 @@ condition_to_string (XtlsIbbCondition condition)
         return "other";
     }
   return "invalid";
-}
-
-/* ---- strict base64 (RFC 4648 §4, as XEP-0047 §2.2 requires) ---- */
-
-static int
-b64_value (char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-static gboolean
-is_xml_space (char c)
-{
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-typedef enum
-{
-  DECODE_OK,
-  DECODE_INVALID,
-  DECODE_TOO_LARGE,
-} DecodeResult;
-
-/* Decodes one chunk on its own (kaa's block-size-character slices are whole quanta, so they
- * qualify). Whitespace is skipped, as XML text may be wrapped; anything else outside the
- * alphabet, padding anywhere but the end, a length that is not a multiple of 4, and non-zero
- * pad bits (RFC 4648 §3.5) are rejected: g_base64_decode() would silently accept them.
- * On DECODE_OK *out (transfer full) holds *out_len <= max_len bytes. */
-static DecodeResult
-decode_chunk (const char *text, guint max_len, guint8 **out, gsize *out_len)
-{
-  /* Longest text that can decode to max_len bytes, checked before anything is allocated. */
-  gsize limit = ((gsize)max_len + 2) / 3 * 4;
-  gsize text_len = text != NULL ? strlen (text) : 0;
-  g_autofree char *s = g_malloc (MIN (text_len, limit) + 1);
-  gsize n = 0;
-
-  for (gsize i = 0; i < text_len; i++)
-    {
-      if (is_xml_space (text[i]))
-        continue;
-      if (n == limit)
-        return DECODE_TOO_LARGE;
-      s[n++] = text[i];
-    }
-
-  if (n % 4 != 0)
-    return DECODE_INVALID;
-
-  gsize pad = 0;
-  if (n > 0 && s[n - 1] == '=')
-    pad = (s[n - 2] == '=') ? 2 : 1;
-  for (gsize i = 0; i < n - pad; i++)
-    if (b64_value (s[i]) < 0)
-      return DECODE_INVALID;
-  if ((pad == 2 && (b64_value (s[n - 3]) & 0x0f) != 0)
-      || (pad == 1 && (b64_value (s[n - 2]) & 0x03) != 0))
-    return DECODE_INVALID;
-
-  gsize len = n / 4 * 3 - pad;
-  if (len > max_len)
-    return DECODE_TOO_LARGE;
-
-  guint8 *buf = g_malloc (MAX (len, 1));
-  gsize o = 0;
-  for (gsize i = 0; i < n; i += 4)
-    {
-      guint32 v = 0;
-      for (gsize j = 0; j < 4; j++)
-        v = (v << 6) | (s[i + j] == '=' ? 0 : (guint32)b64_value (s[i + j]));
-      guint8 bytes[3] = { (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff };
-      for (gsize j = 0; j < 3 && o < len; j++)
-        buf[o++] = bytes[j];
-    }
-  *out = buf;
-  *out_len = len;
-  return DECODE_OK;
 }
 
 /* ---- output ---- */
@@ -400,15 +315,15 @@ receive_data (XtlsIbb *ibb, const XtlsIbbPacket *pkt)
                     "IBB data with seq %u, expected %u", (guint)pkt->seq, (guint)ibb->in_seq);
       return;
     }
-  switch (decode_chunk (pkt->data, ibb->block_size, &bytes, &len))
+  switch (xtls_base64_decode_strict (pkt->data, ibb->block_size, &bytes, &len))
     {
-      case DECODE_OK:
+      case XTLS_BASE64_OK:
         break;
-      case DECODE_INVALID:
+      case XTLS_BASE64_INVALID:
         fail_request (ibb, pkt, XTLS_IBB_COND_BAD_REQUEST, XTLS_ERROR_IBB_BAD_REQUEST,
                       "IBB data seq %u is not valid base64", (guint)pkt->seq);
         return;
-      case DECODE_TOO_LARGE:
+      case XTLS_BASE64_TOO_LARGE:
         fail_request (ibb, pkt, XTLS_IBB_COND_BAD_REQUEST, XTLS_ERROR_IBB_BAD_REQUEST,
                       "IBB data seq %u is larger than block-size %u", (guint)pkt->seq,
                       ibb->block_size);

@@ -5,6 +5,8 @@
  * error, never a half-filled struct (wire.h). */
 #include "wire-private.h"
 
+#include "base64.h"
+
 #include <string.h>
 
 #include "xtls-error.h"
@@ -113,22 +115,6 @@ parse_size (const char *text, guint64 *out)
   return TRUE;
 }
 
-static int
-b64_value (char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
 /* XEP-0300 §2: the hash is base64 (RFC 4648 §4). A SHA-256 value is exactly 44 characters,
  * the last one '=', with zero pad bits; whitespace around it is ignored. g_base64_decode()
  * would skip junk silently, so the text is checked first. */
@@ -139,17 +125,10 @@ parse_sha256 (const char *text, guint8 out[XTLS_SHA256_LEN])
   g_autofree guint8 *raw = NULL;
   gsize len = 0;
 
-  if (strlen (copy) != 44 || copy[43] != '=')
-    return FALSE;
-  for (gsize i = 0; i < 43; i++)
-    {
-      if (b64_value (copy[i]) < 0)
-        return FALSE;
-    }
-  if ((b64_value (copy[42]) & 0x03) != 0)
-    return FALSE;
-  raw = g_base64_decode (copy, &len);
-  if (len != XTLS_SHA256_LEN)
+  /* 44 characters exactly: no inner whitespace, one '=' of padding. */
+  if (strlen (copy) != 44 || strpbrk (copy, " \t\r\n") != NULL
+      || xtls_base64_decode_strict (copy, XTLS_SHA256_LEN, &raw, &len) != XTLS_BASE64_OK
+      || len != XTLS_SHA256_LEN)
     return FALSE;
   memcpy (out, raw, XTLS_SHA256_LEN);
   return TRUE;
