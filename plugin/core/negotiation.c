@@ -1,63 +1,10 @@
 /* Negotiation (XEP-0166 + the XTLS draft, PROTOCOL.md §2 and §6): offer, accept, the user's
  * trust decisions, method choice, security-info, terminate. */
-#include "negotiation.h"
+#include "negotiation-private.h"
 
 #include <string.h>
 
 #include "fingerprint.h"
-
-/* Never log message text, passwords or keys (STYLE.md habit 7). */
-#define NLOG(n, fmt, ...) g_debug ("[%s] " fmt, (n)->sid ? (n)->sid : "-", ##__VA_ARGS__)
-
-typedef enum
-{
-  STAGE_IDLE,
-  STAGE_INITIATE_SENT,  /* initiator: waiting for session-accept */
-  STAGE_OFFER_RECEIVED, /* responder: the user decides whether to trust the offer */
-  STAGE_ACCEPTED,       /* accept sent or received: method, transport and TLS under way */
-  STAGE_ENDED,
-} Stage;
-
-struct _XtlsNegotiation
-{
-  const XtlsNegotiationOps *ops; /* borrowed */
-  gpointer user_data;
-  XtlsNegotiationConfig config; /* borrowed strings and objects */
-  char *peer_bare;              /* owned */
-  Stage stage;
-  gboolean initiator;
-
-  /* Jingle (PROTOCOL.md §2) */
-  char *sid;
-  XtlsJingleDialect dialect;
-  XtlsJingleApp app;
-  char *initiator_jid;
-  char *responder_jid;
-  char *content_name;
-  char *content_creator;
-  char *transport_sid;
-  char *iq_prefix;    /* ids of the transport's IQs: "xtls-<sid>" */
-  char *srp_username; /* the initiator's bare JID, lowercased */
-  guint block_size;
-  XtlsIbbVersion ibb_version;
-  gint64 accept_deadline;
-
-  /* Trust and method */
-  char *peer_fingerprint; /* normalised hex as announced (or the pin, for SHA-1) */
-  XtlsHashAlgo peer_fingerprint_algo;
-  guint peer_methods;
-  gboolean peer_trusts_us;    /* the responder offered x509 with its fingerprint */
-  gboolean key_trusted;       /* pinned and matching, or verified by the user just now */
-  gboolean key_accepted_once; /* the user accepted the key for this session only */
-  gboolean peer_was_pinned;   /* the announced key matched a pin made before this session */
-  gboolean pin_from_tunnel;   /* the user verified a SHA-1 announcement: pin the SHA-256 of
-                               * the certificate the handshake proves (PROTOCOL.md §2) */
-  gboolean use_password;
-  gboolean secured; /* the method is settled and TLS was asked to start */
-  char *password;   /* owned, wiped */
-  XtlsMethod method;
-  XtlsDecision pending;
-};
 
 static void
 wipe_password (XtlsNegotiation *n)
@@ -69,14 +16,14 @@ wipe_password (XtlsNegotiation *n)
     }
 }
 
-static void
-fail (XtlsNegotiation *n, XtlsJingleReason reason, XtlsError code, const char *message)
+void
+xtls_neg_fail (XtlsNegotiation *n, XtlsJingleReason reason, XtlsError code, const char *message)
 {
   n->ops->failed (n, reason, code, message, n->user_data);
 }
 
-static XtlsJingle *
-new_jingle (XtlsNegotiation *n, XtlsJingleAction action)
+XtlsJingle *
+xtls_neg_new_jingle (XtlsNegotiation *n, XtlsJingleAction action)
 {
   XtlsJingle *j = xtls_jingle_new (action, n->sid);
 
@@ -94,10 +41,12 @@ add_content (XtlsNegotiation *n, XtlsJingle *j)
   j->content_name = g_strdup (n->content_name);
   j->content_creator = g_strdup (n->content_creator);
   j->app = n->app;
+  if (n->app == XTLS_APP_FILE_TRANSFER)
+    xtls_neg_ft_add_content (n, j);
 }
 
-static void
-send_jingle (XtlsNegotiation *n, XtlsJingle *j)
+void
+xtls_neg_send (XtlsNegotiation *n, XtlsJingle *j)
 {
   NLOG (n, "send %s", xtls_jingle_action_to_string (j->action));
   n->ops->send_jingle (n, j, n->user_data);
@@ -117,7 +66,7 @@ ask (XtlsNegotiation *n, XtlsDecision decision)
 static void
 proceed (XtlsNegotiation *n, XtlsMethod method)
 {
-  XtlsJingle *info = new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
+  XtlsJingle *info = xtls_neg_new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
 
   n->method = method;
   NLOG (n, "method %s", method == XTLS_METHOD_SRP ? "srp" : "x509");
@@ -125,7 +74,7 @@ proceed (XtlsNegotiation *n, XtlsMethod method)
   info->app = XTLS_APP_NONE; /* security-info carries only <security/> */
   info->has_security = TRUE;
   info->methods = method;
-  send_jingle (n, info);
+  xtls_neg_send (n, info);
   n->secured = TRUE;
   n->ops->secure (n, n->user_data);
 }
@@ -174,8 +123,8 @@ refuse_downgrade (XtlsNegotiation *n, gboolean pinned)
 {
   if (n->use_password || !pinned)
     return FALSE;
-  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
-        "a verified peer was asked to switch away from its key");
+  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
+                 "a verified peer was asked to switch away from its key");
   return TRUE;
 }
 
@@ -189,8 +138,8 @@ static void
 fail_key_changed (XtlsNegotiation *n)
 {
   /* PROTOCOL.md §6: a key change is never silently bridged by falling back to SRP. */
-  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_KEY_CHANGED,
-        "the peer's key differs from the one verified earlier");
+  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_KEY_CHANGED,
+                 "the peer's key differs from the one verified earlier");
 }
 
 static void
@@ -277,14 +226,14 @@ choose_method (XtlsNegotiation *n)
       ask (n, XTLS_DECISION_PASSWORD);
       return;
     }
-  fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
-        "no security method both sides can use");
+  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+                 "no security method both sides can use");
 }
 
 static void
 send_accept (XtlsNegotiation *n, gboolean offer_x509)
 {
-  XtlsJingle *accept = new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
+  XtlsJingle *accept = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
 
   add_content (n, accept);
   accept->has_transport = TRUE;
@@ -302,7 +251,7 @@ send_accept (XtlsNegotiation *n, gboolean offer_x509)
   else
     accept->methods = XTLS_METHOD_SRP;
   n->stage = STAGE_ACCEPTED;
-  send_jingle (n, accept);
+  xtls_neg_send (n, accept);
   n->ops->transport_agreed (n, n->user_data);
   if (n->stage == STAGE_ENDED)
     return;
@@ -320,8 +269,8 @@ xtls_negotiation_decide (XtlsNegotiation *n, XtlsAnswer answer)
   if (answer == XTLS_ANSWER_CANCEL)
     {
       n->pending = XTLS_DECISION_NONE;
-      fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
-            XTLS_ERROR_CANCELLED, "cancelled by the user");
+      xtls_neg_fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
+                     XTLS_ERROR_CANCELLED, "cancelled by the user");
       return;
     }
   if (n->pending != XTLS_DECISION_UNKNOWN_KEY)
@@ -370,15 +319,20 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
   n->sid = xtls_jingle_make_sid ();
   n->transport_sid = xtls_jingle_make_sid ();
   n->dialect = XTLS_JINGLE_NS_1;
-  n->app = XTLS_APP_XMLSTREAM;
+  n->app = n->config.file != NULL ? XTLS_APP_FILE_TRANSFER : XTLS_APP_XMLSTREAM;
   n->initiator_jid = g_strdup (n->config.own_jid);
   n->responder_jid = g_strdup (n->config.peer_jid);
-  n->content_name = g_strdup ("xmlstream");
+  n->content_name = g_strdup (n->config.file != NULL ? "a-file-offer" : "xmlstream");
+  if (n->config.file != NULL)
+    {
+      n->file = xtls_jingle_file_copy (n->config.file);
+      n->ft_version = XTLS_FT_VERSION_5;
+    }
   n->content_creator = g_strdup ("initiator");
   n->block_size = n->config.block_size;
   n->ibb_version = XTLS_IBB_VERSION_1;
 
-  j = new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
+  j = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
   add_content (n, j);
   j->has_transport = TRUE;
   j->ibb_version = n->ibb_version;
@@ -390,7 +344,7 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
   j->methods = XTLS_METHOD_X509 | XTLS_METHOD_SRP;
   n->stage = STAGE_INITIATE_SENT;
   n->accept_deadline = xtls_clock_now (n->config.clock) + n->config.accept_timeout_us;
-  send_jingle (n, j);
+  xtls_neg_send (n, j);
 }
 
 void
@@ -418,20 +372,40 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   n->stage = STAGE_OFFER_RECEIVED;
 
   n->ops->send_result (n, iq->id, n->user_data);
-  problem = xtls_jingle_check_offer (j);
-  if (problem != XTLS_REASON_NONE || n->transport_sid == NULL)
+  if (n->app == XTLS_APP_FILE_TRANSFER)
     {
-      fail (n, problem != XTLS_REASON_NONE ? problem : XTLS_REASON_UNSUPPORTED_TRANSPORTS,
-            XTLS_ERROR_PROTOCOL,
-            problem == XTLS_REASON_SECURITY_ERROR
-                ? "the peer offered a conversation without encryption"
-                : "the peer's offer is not a usable XTLS chat offer");
-      return;
+      /* The file's own checks, then the same <security/> rules as chat. */
+      if (!xtls_neg_ft_offer (n, j))
+        return;
+    }
+  else
+    {
+      problem = xtls_jingle_check_offer (j);
+      if (problem != XTLS_REASON_NONE || n->transport_sid == NULL)
+        {
+          xtls_neg_fail (n,
+                         problem != XTLS_REASON_NONE ? problem : XTLS_REASON_UNSUPPORTED_TRANSPORTS,
+                         XTLS_ERROR_PROTOCOL,
+                         problem == XTLS_REASON_SECURITY_ERROR
+                             ? "the peer offered a conversation without encryption"
+                             : "the peer's offer is not a usable XTLS chat offer");
+          return;
+        }
     }
   if ((n->peer_fingerprint == NULL || !(n->peer_methods & XTLS_METHOD_X509))
       && refuse_downgrade (n, has_pin (n)))
     return;
+  /* A file offer waits for the user's answer first (xtls_negotiation_accept_file): a declined
+   * file asks nothing about keys. */
+  if (n->file_pending)
+    n->ops->file_offered (n, n->file, n->user_data);
+  else
+    xtls_neg_judge_offer (n);
+}
 
+void
+xtls_neg_judge_offer (XtlsNegotiation *n)
+{
   switch (check_peer_key (n))
     {
       case KEY_CHANGED:
@@ -467,8 +441,8 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
     return;
   if (!j->has_security)
     {
-      fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_PROTOCOL,
-            "the peer accepted without encryption");
+      xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_PROTOCOL,
+                     "the peer accepted without encryption");
       return;
     }
   n->stage = STAGE_ACCEPTED;
@@ -530,8 +504,8 @@ handle_security_info (XtlsNegotiation *n, const XtlsIq *iq)
     }
   else
     {
-      fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
-            "the peer chose a method we did not offer");
+      xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+                     "the peer chose a method we did not offer");
       return;
     }
   NLOG (n, "peer chose %s", n->method == XTLS_METHOD_SRP ? "srp" : "x509");
@@ -612,9 +586,13 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
       case XTLS_JINGLE_SESSION_TERMINATE:
         handle_terminate (n, iq);
         break;
+      case XTLS_JINGLE_SESSION_INFO:
+        n->ops->send_result (n, iq->id, n->user_data);
+        if (n->app == XTLS_APP_FILE_TRANSFER && n->stage != STAGE_ENDED)
+          xtls_neg_ft_session_info (n, iq->jingle);
+        break;
       case XTLS_JINGLE_SESSION_INITIATE:
         /* A repeated initiate for the same sid (server retransmission) is acknowledged again. */
-      case XTLS_JINGLE_SESSION_INFO:
       case XTLS_JINGLE_OTHER:
         n->ops->send_result (n, iq->id, n->user_data);
         break;
@@ -624,10 +602,10 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
 void
 xtls_negotiation_terminate (XtlsNegotiation *n, XtlsJingleReason reason)
 {
-  XtlsJingle *j = new_jingle (n, XTLS_JINGLE_SESSION_TERMINATE);
+  XtlsJingle *j = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_TERMINATE);
 
   j->reason = reason;
-  send_jingle (n, j);
+  xtls_neg_send (n, j);
 }
 
 void
@@ -672,6 +650,7 @@ xtls_negotiation_free (XtlsNegotiation *n)
   g_free (n->iq_prefix);
   g_free (n->srp_username);
   g_free (n->peer_fingerprint);
+  xtls_jingle_file_free (n->file);
   g_free (n);
 }
 

@@ -44,6 +44,13 @@ typedef struct
                       const char *message, gpointer user_data);
   /* Up: a certificate learned in a password session differs from the pin (not replaced). */
   void (*key_conflict) (XtlsNegotiation *neg, const char *fingerprint, gpointer user_data);
+  /* File sessions only (negotiation-ft.c); NULL for chat. */
+  /* Up: an admissible file offer: answer with xtls_negotiation_accept_file(). */
+  void (*file_offered) (XtlsNegotiation *neg, const XtlsJingleFile *file, gpointer user_data);
+  /* Up: the sender's <checksum/> (XEP-0234 §8.1): XTLS_SHA256_LEN bytes. */
+  void (*checksum) (XtlsNegotiation *neg, const guint8 *sha256, gpointer user_data);
+  /* Up: the receiver's <received/> (XEP-0234 §8.2). */
+  void (*received) (XtlsNegotiation *neg, gpointer user_data);
 } XtlsNegotiationOps;
 
 typedef struct
@@ -56,6 +63,8 @@ typedef struct
   guint block_size;       /* what we offer / the most we accept */
   guint window;           /* IBB window for the transport */
   gint64 accept_timeout_us;
+  /* Initiator of a file session: the file to offer (copied at initiate); NULL for chat. */
+  const XtlsJingleFile *file;
 } XtlsNegotiationConfig;
 
 /* The strings and objects in @config must outlive the negotiation. */
@@ -107,6 +116,22 @@ const char *xtls_negotiation_get_initiator (XtlsNegotiation *neg);
 XtlsMethod xtls_negotiation_get_method (XtlsNegotiation *neg);
 const char *xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *neg);
 XtlsDecision xtls_negotiation_get_pending (XtlsNegotiation *neg);
+/* ---- file transfer (negotiation-ft.c; XEP-0234 over the XTLS draft) ---- */
+
+/* The session offers or was offered a file (XTLS_APP_FILE_TRANSFER). */
+gboolean xtls_negotiation_is_file (XtlsNegotiation *neg);
+/* The file as offered (ours, or the peer's as received: its name is untrusted), or NULL. */
+const XtlsJingleFile *xtls_negotiation_get_file (XtlsNegotiation *neg);
+/* Responder: the user's answer to file_offered. TRUE goes on to the key decisions and the
+ * accept; FALSE only forgets the question (the caller terminates with <decline/>). */
+void xtls_negotiation_accept_file (XtlsNegotiation *neg, gboolean accept);
+/* Responder: file_offered was reported and not answered yet. */
+gboolean xtls_negotiation_awaits_file_answer (XtlsNegotiation *neg);
+/* Sender: session-info <checksum/> with the file's SHA-256 (the offer carried none). */
+void xtls_negotiation_send_checksum (XtlsNegotiation *neg, const guint8 *sha256);
+/* Receiver: session-info <received/>. */
+void xtls_negotiation_send_received (XtlsNegotiation *neg);
+
 /* The accept deadline (monotonic µs), 0 if none. */
 gint64 xtls_negotiation_get_deadline (XtlsNegotiation *neg);
 
