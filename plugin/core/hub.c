@@ -17,7 +17,9 @@ struct _XtlsHub
   const XtlsHubOps *ops;  /* borrowed */
   gpointer user_data;
   XtlsSessionHost host; /* what the sessions get (points into this struct) */
-  GHashTable *sessions; /* peer full JID (the session's string) -> owned XtlsSession */
+  GHashTable *sessions; /* chat: peer full JID (the session's string) -> owned XtlsSession */
+  GHashTable *files;    /* file sessions: file_key() (owned) -> owned XtlsSession; several
+                         * per peer, so keyed by peer and Jingle sid */
   double offer_tokens;  /* token bucket for incoming offers */
   gint64 offer_refilled;
   GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
@@ -133,6 +135,61 @@ host_key_conflict (XtlsSession *s, const char *fingerprint, gpointer user_data)
     hub->ops->key_conflict (hub, s, fingerprint, hub->user_data);
 }
 
+static gboolean
+host_file_offered (XtlsSession *s, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->file_offered == NULL)
+    return FALSE;
+  hub->ops->file_offered (hub, s, hub->user_data);
+  return TRUE;
+}
+
+static gssize
+host_file_read (XtlsSession *s, guint8 *buf, gsize max, GError **error, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->file_read == NULL)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS, "no file to read");
+      return -1;
+    }
+  return hub->ops->file_read (hub, s, buf, max, error, hub->user_data);
+}
+
+static gboolean
+host_file_store (XtlsSession *s, const guint8 *data, gsize len, GError **error, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->file_store == NULL)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS, "nowhere to store");
+      return FALSE;
+    }
+  return hub->ops->file_store (hub, s, data, len, error, hub->user_data);
+}
+
+static void
+host_file_progress (XtlsSession *s, guint64 done, guint64 total, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->file_progress != NULL)
+    hub->ops->file_progress (hub, s, done, total, hub->user_data);
+}
+
+static void
+host_file_ended (XtlsSession *s, const GError *error, gpointer user_data)
+{
+  XtlsHub *hub = user_data;
+
+  if (hub->ops->file_ended != NULL)
+    hub->ops->file_ended (hub, s, error, hub->user_data);
+}
+
 static const XtlsSessionHostOps host_ops = {
   .send = host_send,
   .make_iq_id = host_make_iq_id,
@@ -145,6 +202,11 @@ static const XtlsSessionHostOps host_ops = {
   .message_received = host_message_received,
   .message_status = host_message_status,
   .key_conflict = host_key_conflict,
+  .file_offered = host_file_offered,
+  .file_read = host_file_read,
+  .file_store = host_file_store,
+  .file_progress = host_file_progress,
+  .file_ended = host_file_ended,
 };
 
 XtlsHub *
@@ -202,6 +264,7 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
   };
   /* Keys are the sessions' own peer strings: the table frees nothing, xtls_session_free does. */
   hub->sessions = g_hash_table_new (g_str_hash, g_str_equal);
+  hub->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   hub->offer_tokens = hub->config.offer_burst;
   hub->offer_refilled = xtls_clock_now (clock);
   hub->graveyard = g_ptr_array_new ();
@@ -251,11 +314,15 @@ hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
 static GPtrArray *
 all_sessions (XtlsHub *hub)
 {
-  GPtrArray *all = g_ptr_array_sized_new (g_hash_table_size (hub->sessions));
+  GPtrArray *all
+      = g_ptr_array_sized_new (g_hash_table_size (hub->sessions) + g_hash_table_size (hub->files));
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, hub->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, value);
+  g_hash_table_iter_init (&iter, hub->files);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (all, value);
   return all;
@@ -274,9 +341,11 @@ xtls_hub_free (XtlsHub *hub)
     xtls_session_stop_now (g_ptr_array_index (all, i));
   hub_leave (hub);
   g_hash_table_remove_all (hub->sessions);
+  g_hash_table_remove_all (hub->files);
   for (guint i = 0; i < all->len; i++)
     xtls_session_free (g_ptr_array_index (all, i));
   g_hash_table_unref (hub->sessions);
+  g_hash_table_unref (hub->files);
   g_ptr_array_unref (hub->graveyard);
   xtls_identity_unref (hub->identity);
   g_free (hub->own_jid);
@@ -309,13 +378,53 @@ guint
 xtls_hub_count_sessions (XtlsHub *hub)
 {
   g_return_val_if_fail (hub != NULL, 0);
-  return g_hash_table_size (hub->sessions);
+  return g_hash_table_size (hub->sessions) + g_hash_table_size (hub->files);
+}
+
+/* A file session's key: the peer's full JID and the Jingle sid (a sid alone could be chosen
+ * by one peer to collide with another's). */
+static char *
+file_key (const char *peer, const char *sid)
+{
+  return g_strconcat (peer, "\n", sid, NULL);
+}
+
+static XtlsSession *
+lookup_file (XtlsHub *hub, const char *peer, const char *sid)
+{
+  g_autofree char *key = NULL;
+
+  if (peer == NULL || sid == NULL)
+    return NULL;
+  key = file_key (peer, sid);
+  return g_hash_table_lookup (hub->files, key);
+}
+
+/* File sessions with @peer that @match accepts (a transport sid, an IQ id). */
+static XtlsSession *
+find_file (XtlsHub *hub, const char *peer, gboolean (*match) (XtlsSession *, const char *),
+           const char *what)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, hub->files);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (strcmp (xtls_session_get_peer (value), peer) == 0 && match (value, what))
+      return value;
+  return NULL;
 }
 
 static void
 release (XtlsHub *hub, XtlsSession *s)
 {
-  g_hash_table_remove (hub->sessions, xtls_session_get_peer (s));
+  if (xtls_session_is_file (s))
+    {
+      g_autofree char *key = file_key (xtls_session_get_peer (s), xtls_session_get_sid (s));
+      g_hash_table_remove (hub->files, key);
+    }
+  else
+    g_hash_table_remove (hub->sessions, xtls_session_get_peer (s));
   hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
 }
 
@@ -388,15 +497,21 @@ xtls_hub_start (XtlsHub *hub, const char *peer_jid)
 void
 xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid)
 {
-  XtlsSession *s = xtls_hub_lookup (hub, peer_jid);
+  g_autoptr (GPtrArray) all = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (s == NULL || !xtls_session_is_live (s))
-    return;
-  hub_enter (hub);
+  g_return_if_fail (hub != NULL && peer_jid != NULL);
+
+  all = all_sessions (hub);
   error
       = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PEER_GONE, "the peer's resource went offline");
-  xtls_session_fail (s, XTLS_REASON_NONE, error);
+  hub_enter (hub);
+  for (guint i = 0; i < all->len; i++)
+    {
+      XtlsSession *s = g_ptr_array_index (all, i);
+      if (xtls_session_is_live (s) && strcmp (xtls_session_get_peer (s), peer_jid) == 0)
+        xtls_session_fail (s, XTLS_REASON_NONE, error);
+    }
   hub_leave (hub);
 }
 
@@ -444,15 +559,13 @@ static gboolean
 has_room (XtlsHub *hub, const char *peer, XtlsSession *replaced)
 {
   g_autofree char *bare = xtls_bare_jid (peer);
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr (GPtrArray) all = all_sessions (hub);
   guint live = 0, of_contact = 0;
   gboolean contact_waits = FALSE;
 
-  g_hash_table_iter_init (&iter, hub->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  for (guint i = 0; i < all->len; i++)
     {
-      XtlsSession *s = value;
+      XtlsSession *s = g_ptr_array_index (all, i);
       g_autofree char *b = NULL;
       if (s == replaced || !xtls_session_is_live (s))
         continue;
@@ -580,10 +693,45 @@ handle_offer (XtlsHub *hub, XtlsSession *existing, const XtlsIq *iq)
   xtls_session_handle_offer (s, iq);
 }
 
+/* A file offer with <security/>: its own session, under the same bounds as chat offers. */
+static void
+handle_file_offer (XtlsHub *hub, const XtlsIq *iq)
+{
+  XtlsSession *s;
+
+  if (!admit_offer (hub, NULL, iq))
+    return;
+  s = xtls_session_new_file (&hub->host, iq->from, NULL);
+  g_hash_table_insert (hub->files, file_key (iq->from, iq->jingle->sid), s);
+  release_ended (hub, xtls_clock_now (hub->clock));
+  xtls_session_handle_offer (s, iq);
+}
+
+XtlsSession *
+xtls_hub_send_file (XtlsHub *hub, const char *peer_jid, const XtlsFileInfo *file)
+{
+  XtlsSession *s;
+
+  g_return_val_if_fail (hub != NULL, NULL);
+  g_return_val_if_fail (peer_jid != NULL && strchr (peer_jid, '/') != NULL, NULL);
+  g_return_val_if_fail (file != NULL && file->name != NULL, NULL);
+
+  if (!has_room (hub, peer_jid, NULL))
+    return NULL;
+  hub_enter (hub);
+  s = xtls_session_new_file (&hub->host, peer_jid, file);
+  xtls_session_initiate (s); /* the sid exists from here */
+  g_hash_table_insert (hub->files, file_key (peer_jid, xtls_session_get_sid (s)), s);
+  release_ended (hub, xtls_clock_now (hub->clock));
+  hub_leave (hub);
+  return s;
+}
+
 static gboolean
 route (XtlsHub *hub, const XtlsIq *iq)
 {
   XtlsSession *s = xtls_hub_lookup (hub, iq->from);
+  XtlsSession *f;
 
   switch (iq->type)
     {
@@ -591,6 +739,8 @@ route (XtlsHub *hub, const XtlsIq *iq)
       case XTLS_IQ_ERROR:
         /* Only answers to IQs we sent (matched by id and sender) are ours. */
         if (s == NULL || !xtls_session_owns_iq (s, iq->id))
+          s = find_file (hub, iq->from, xtls_session_owns_iq, iq->id);
+        if (s == NULL)
           return FALSE;
         xtls_session_handle_reply (s, iq);
         return TRUE;
@@ -607,6 +757,20 @@ route (XtlsHub *hub, const XtlsIq *iq)
             xtls_session_handle_jingle (s, iq);
             return TRUE;
           }
+        f = lookup_file (hub, iq->from, iq->jingle->sid);
+        if (f != NULL)
+          {
+            xtls_session_handle_jingle (f, iq);
+            return TRUE;
+          }
+        /* An encrypted file offer is ours; a plain Jingle file transfer stays libpurple's. */
+        if (iq->jingle->action == XTLS_JINGLE_SESSION_INITIATE
+            && iq->jingle->app == XTLS_APP_FILE_TRANSFER && iq->jingle->has_security
+            && (iq->jingle->methods & (XTLS_METHOD_X509 | XTLS_METHOD_SRP)) != 0)
+          {
+            handle_file_offer (hub, iq);
+            return TRUE;
+          }
         /* Offers for other applications (voice, video, file transfer) are libpurple's. */
         if (iq->jingle->action == XTLS_JINGLE_SESSION_INITIATE
             && (iq->jingle->app == XTLS_APP_XMLSTREAM || iq->jingle->app == XTLS_APP_XMLSTREAM_TMP))
@@ -617,6 +781,8 @@ route (XtlsHub *hub, const XtlsIq *iq)
         return FALSE;
       case XTLS_IQ_PAYLOAD_IBB:
         if (s == NULL || !xtls_session_matches_transport (s, iq->ibb.sid))
+          s = find_file (hub, iq->from, xtls_session_matches_transport, iq->ibb.sid);
+        if (s == NULL)
           return FALSE;
         xtls_session_handle_ibb (s, iq);
         return TRUE;
@@ -651,16 +817,14 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
 gint64
 xtls_hub_next_deadline (XtlsHub *hub)
 {
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr (GPtrArray) all = all_sessions (hub);
   gint64 next = -1;
 
-  g_hash_table_iter_init (&iter, hub->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  for (guint i = 0; i < all->len; i++)
     {
       /* Ended sessions add no deadline: they are released on the next tick or offer after
        * their linger, and never more than max_ended are kept in between. */
-      gint64 d = xtls_session_next_deadline (value);
+      gint64 d = xtls_session_next_deadline (g_ptr_array_index (all, i));
       if (d > 0 && (next < 0 || d < next))
         next = d;
     }

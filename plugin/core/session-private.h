@@ -30,6 +30,14 @@ typedef struct
   void (*message_received) (XtlsSession *s, const char *body, gpointer user_data);
   void (*message_status) (XtlsSession *s, guint64 id, gboolean sent, gpointer user_data);
   void (*key_conflict) (XtlsSession *s, const char *fingerprint, gpointer user_data);
+  /* File sessions (XtlsHubOps.file_*); file_offered returns FALSE when no UI can answer (the
+   * offer is then declined). */
+  gboolean (*file_offered) (XtlsSession *s, gpointer user_data);
+  gssize (*file_read) (XtlsSession *s, guint8 *buf, gsize max, GError **error, gpointer user_data);
+  gboolean (*file_store) (XtlsSession *s, const guint8 *data, gsize len, GError **error,
+                          gpointer user_data);
+  void (*file_progress) (XtlsSession *s, guint64 done, guint64 total, gpointer user_data);
+  void (*file_ended) (XtlsSession *s, const GError *error, gpointer user_data);
 } XtlsSessionHostOps;
 
 typedef struct
@@ -47,6 +55,10 @@ char *xtls_bare_jid (const char *jid);
 
 /* @host must outlive the session. */
 XtlsSession *xtls_session_new (const XtlsSessionHost *host, const char *peer);
+/* A file session: @send is the file we offer (copied; then call xtls_session_initiate), or
+ * NULL for the responder (then xtls_session_handle_offer with the peer's file offer). */
+XtlsSession *xtls_session_new_file (const XtlsSessionHost *host, const char *peer,
+                                    const XtlsFileInfo *send);
 void xtls_session_free (XtlsSession *session);
 gboolean xtls_session_is_live (XtlsSession *session);
 /* When the session ended (monotonic µs), 0 while it runs. */

@@ -7,48 +7,14 @@
  *           -> application (chat: inner XML stream, messages)    chat.c
  * Data in: hub -> session -> security (IBB -> TLS) -> chat -> ops->message_received.
  * Data out is the reverse. This file is the only one that knows all three and wires them. */
-#include "session-private.h"
+#include "session-impl.h"
 
 #include <string.h>
 
-#include "chat.h"
-#include "negotiation.h"
-#include "outer.h"
-#include "security.h"
 #include "xtls-error.h"
 
-/* Never log message text, passwords or keys (STYLE.md habit 7). */
-#define SLOG(s, fmt, ...)                                                                          \
-  g_debug ("[%s %s] " fmt, sid_of (s), xtls_trust_state_to_string ((s)->state), ##__VA_ARGS__)
-
-typedef enum
-{
-  PHASE_IDLE,
-  PHASE_ACTIVE, /* negotiating or running (the negotiation knows which step) */
-  PHASE_ENDING, /* our end of the stream is closed; draining before terminate */
-  PHASE_ENDED,
-} Phase;
-
-struct _XtlsSession
-{
-  const XtlsSessionHost *host; /* borrowed: the hub owns us */
-  char *peer;                  /* owned, full JID */
-  XtlsTrustState state;
-  GError *error; /* owned: why we failed */
-  Phase phase;
-  gint64 ended_at; /* monotonic µs when the phase became ENDED */
-
-  XtlsNegotiation *neg;  /* owned */
-  XtlsSecurity *sec;     /* owned, once the transport is agreed */
-  XtlsChat *chat;        /* owned until the end: it holds the messages that wait */
-  char *tls_description; /* owned: "TLS1.3, AES-256-GCM" once the tunnel is proven */
-
-  XtlsOuter *outer; /* owned: the IQs we sent and their ack deadlines */
-  gint64 handshake_deadline;
-};
-
-static const char *
-sid_of (XtlsSession *s)
+const char *
+xtls_session_log_id (XtlsSession *s)
 {
   const char *sid = s->neg != NULL ? xtls_negotiation_get_sid (s->neg) : NULL;
   return sid != NULL ? sid : "-";
@@ -167,7 +133,15 @@ end (XtlsSession *s, XtlsTrustState final, const GError *error)
       xtls_chat_stop (s->chat);
       bury (s, g_steal_pointer (&s->chat), (GDestroyNotify)xtls_chat_free);
     }
+  if (s->file != NULL)
+    xtls_session_file_session_ended (s, final, s->error);
   set_state (s, final);
+}
+
+void
+xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
+{
+  end (s, final, error);
 }
 
 /* Fails the handshake from outside, if one runs. The phase is marked ended meanwhile, so the
@@ -221,6 +195,30 @@ tunnel_up (XtlsSession *s)
   return s->sec != NULL && xtls_security_is_up (s->sec);
 }
 
+void
+xtls_session_finish (XtlsSession *s)
+{
+  if (s->phase != PHASE_ACTIVE || !tunnel_up (s))
+    return;
+  s->phase = PHASE_ENDING;
+  xtls_security_close (s->sec);
+  if (xtls_security_is_drained (s->sec))
+    complete_stop (s);
+}
+
+void
+xtls_session_terminate (XtlsSession *s, XtlsJingleReason reason, XtlsTrustState final,
+                        const GError *error)
+{
+  if (s->phase == PHASE_ENDED)
+    return;
+  abort_handshake (s, error);
+  if (reason != XTLS_REASON_NONE && xtls_negotiation_get_sid (s->neg) != NULL
+      && s->phase != PHASE_IDLE)
+    xtls_negotiation_terminate (s->neg, reason);
+  end (s, final, error);
+}
+
 /* @now_: the account is going away (sign-off, unload), so nothing can wait for the peer's
  * acknowledgements: what is queued goes out, the terminate follows at once, and the session
  * counts as finished rather than failed. */
@@ -230,7 +228,9 @@ stop (XtlsSession *s, gboolean now_)
   if (!xtls_session_is_live (s) || (s->phase == PHASE_ENDING && !now_))
     return;
   s->host->ops->enter (s->host->user_data);
-  if (tunnel_up (s))
+  if (s->file != NULL)
+    xtls_session_file_cancel (s); /* a file cut short is cancelled, never "finished" */
+  else if (tunnel_up (s))
     {
       /* PROTOCOL.md §6: </stream:stream>, then session-terminate <success/>, then IBB <close/>,
        * once the data before them has been acknowledged so no message is cut off. */
@@ -276,8 +276,8 @@ xtls_session_stop_now (XtlsSession *s)
 
 /* The peer's stream header arrived over our established TLS: the tunnel is proven both ways
  * (for the TLS 1.3 client this is the moment the server has accepted our certificate). */
-static void
-go_live (XtlsSession *s)
+void
+xtls_session_go_live (XtlsSession *s)
 {
   s->handshake_deadline = 0;
   s->tls_description = g_strdup (xtls_security_get_description (s->sec));
@@ -290,7 +290,11 @@ go_live (XtlsSession *s)
   /* After an SRP session, exchange certificates inside the tunnel so the next session can use
    * x509 (PROTOCOL.md §4, draft §8.1). Never over the server connection. */
   if (xtls_negotiation_get_method (s->neg) == XTLS_METHOD_SRP)
-    xtls_chat_request_certificate (s->chat);
+    {
+      /* A file session has no inner stream to exchange certificates in. */
+      if (s->chat != NULL)
+        xtls_chat_request_certificate (s->chat);
+    }
   else
     xtls_negotiation_tunnel_proven (s->neg, xtls_security_get_peer_certificate (s->sec));
 }
@@ -311,7 +315,7 @@ chat_opened (XtlsChat *chat, gpointer user_data)
   XtlsSession *s = user_data;
 
   if (s->phase == PHASE_ACTIVE && tunnel_up (s))
-    go_live (s);
+    xtls_session_go_live (s);
 }
 
 static void
@@ -398,6 +402,11 @@ sec_established (XtlsSecurity *sec, gpointer user_data)
 
   if (s->phase == PHASE_ENDED)
     return;
+  if (s->file != NULL)
+    {
+      xtls_session_file_established (s);
+      return;
+    }
   /* The initiator opens the inner stream; the responder answers with an id (XEP-0247). Both
    * send at once: waiting for the other's header would cost a round trip. */
   if (!xtls_negotiation_is_initiator (s->neg))
@@ -412,6 +421,8 @@ sec_data (XtlsSecurity *sec, const guint8 *data, gsize len, gpointer user_data)
 
   if (s->phase != PHASE_ENDED && s->chat != NULL)
     xtls_chat_receive (s->chat, (const char *)data, len);
+  else if (s->phase != PHASE_ENDED && s->file != NULL)
+    xtls_session_file_data (s, data, len);
 }
 
 static void
@@ -429,7 +440,9 @@ sec_tls_closed (XtlsSecurity *sec, const GError *error, gpointer user_data)
     }
   /* close_notify: the peer is ending (or answering our close); its terminate follows. */
   SLOG (s, "peer sent close_notify");
-  if (s->phase == PHASE_ENDING)
+  if (s->file != NULL && s->phase == PHASE_ACTIVE)
+    xtls_session_file_peer_closed (s); /* the end of the file, or the receiver's reply */
+  else if (s->phase == PHASE_ENDING)
     complete_stop (s);
   else
     end (s, XTLS_STATE_FINISHED, NULL);
@@ -467,6 +480,8 @@ sec_drained (XtlsSecurity *sec, gpointer user_data)
 
   if (s->phase == PHASE_ENDING)
     complete_stop (s);
+  else if (s->file != NULL && s->phase == PHASE_ACTIVE)
+    xtls_session_file_drained (s);
 }
 
 static void
@@ -589,6 +604,12 @@ neg_terminated (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code, c
   XtlsSession *s = user_data;
   g_autoptr (GError) error = NULL;
 
+  if (s->file != NULL && tunnel_up (s))
+    {
+      /* XEP-0234: a file session's terminate is its normal end; session-file.c decides. */
+      xtls_session_file_terminated (s, reason, code, message);
+      return;
+    }
   if (tunnel_up (s))
     {
       /* A running tunnel ends through itself (</stream:stream>, close_notify: PROTOCOL.md §6),
@@ -623,6 +644,24 @@ neg_key_conflict (XtlsNegotiation *neg, const char *fingerprint, gpointer user_d
   s->host->ops->key_conflict (s, fingerprint, s->host->user_data);
 }
 
+static void
+neg_file_offered (XtlsNegotiation *neg, const XtlsJingleFile *file, gpointer user_data)
+{
+  xtls_session_file_offered (user_data, file);
+}
+
+static void
+neg_checksum (XtlsNegotiation *neg, const guint8 *sha256, gpointer user_data)
+{
+  xtls_session_file_checksum (user_data, sha256);
+}
+
+static void
+neg_received (XtlsNegotiation *neg, gpointer user_data)
+{
+  xtls_session_file_received (user_data);
+}
+
 static const XtlsNegotiationOps neg_ops = {
   .send_jingle = neg_send_jingle,
   .send_result = neg_send_result,
@@ -634,10 +673,13 @@ static const XtlsNegotiationOps neg_ops = {
   .failed = neg_failed,
   .terminated = neg_terminated,
   .key_conflict = neg_key_conflict,
+  .file_offered = neg_file_offered,
+  .checksum = neg_checksum,
+  .received = neg_received,
 };
 
 static XtlsNegotiation *
-new_negotiation (XtlsSession *s)
+new_negotiation (XtlsSession *s, const XtlsJingleFile *file)
 {
   XtlsNegotiationConfig config = {
     .own_jid = s->host->own_jid,
@@ -648,6 +690,7 @@ new_negotiation (XtlsSession *s)
     .block_size = s->host->config->block_size,
     .window = s->host->config->window,
     .accept_timeout_us = s->host->config->accept_timeout_us,
+    .file = file,
   };
 
   return xtls_negotiation_new (&config, &neg_ops, s);
@@ -673,7 +716,7 @@ xtls_session_handle_offer (XtlsSession *s, const XtlsIq *iq)
       SLOG (s, "lost the tie-break to %s", iq->jingle->sid);
       xtls_outer_abandon (s->outer);
       bury (s, g_steal_pointer (&s->neg), (GDestroyNotify)xtls_negotiation_free);
-      s->neg = new_negotiation (s);
+      s->neg = new_negotiation (s, NULL);
     }
   s->phase = PHASE_ACTIVE;
   if (s->state == XTLS_STATE_NOT_PRIVATE)
@@ -766,6 +809,8 @@ xtls_session_next_deadline (XtlsSession *s)
     return -1;
   next = earliest (s->handshake_deadline, xtls_negotiation_get_deadline (s->neg));
   next = earliest (next, xtls_outer_next_deadline (s->outer));
+  if (s->file != NULL)
+    next = earliest (next, xtls_session_file_deadline (s));
   return next > 0 ? next : -1;
 }
 
@@ -782,6 +827,9 @@ xtls_session_tick (XtlsSession *s, gint64 t)
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
+  else if (s->file != NULL && xtls_session_file_deadline (s) > 0
+           && xtls_session_file_deadline (s) <= t)
+    xtls_session_file_tick (s, t);
   else
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer stopped answering");
 }
@@ -811,7 +859,7 @@ xtls_session_send_message (XtlsSession *s, const char *body)
       return 0;
     }
 
-  if (!xtls_session_is_live (s) || s->phase == PHASE_ENDING)
+  if (!xtls_session_is_live (s) || s->phase == PHASE_ENDING || s->chat == NULL)
     return 0;
   s->host->ops->enter (s->host->user_data);
   id = s->host->ops->make_message_id (s->host->user_data);
@@ -871,8 +919,23 @@ xtls_session_new (const XtlsSessionHost *host, const char *peer)
   s->state = XTLS_STATE_NOT_PRIVATE;
   s->phase = PHASE_IDLE;
   s->outer = xtls_outer_new (host, s, s->peer);
-  s->neg = new_negotiation (s);
+  s->neg = new_negotiation (s, NULL);
   s->chat = xtls_chat_new (host->own_jid, peer, host->identity, &limits, NULL, &chat_ops, s);
+  return s;
+}
+
+XtlsSession *
+xtls_session_new_file (const XtlsSessionHost *host, const char *peer, const XtlsFileInfo *send)
+{
+  XtlsSession *s = g_new0 (XtlsSession, 1);
+
+  s->host = host;
+  s->peer = g_strdup (peer);
+  s->state = XTLS_STATE_NOT_PRIVATE;
+  s->phase = PHASE_IDLE;
+  s->outer = xtls_outer_new (host, s, s->peer);
+  s->file = xtls_session_file_new (s, send);
+  s->neg = new_negotiation (s, xtls_session_file_get_offer (s->file));
   return s;
 }
 
@@ -884,6 +947,7 @@ xtls_session_free (XtlsSession *s)
   g_clear_pointer (&s->sec, xtls_security_free);
   g_clear_pointer (&s->chat, xtls_chat_free);
   g_clear_pointer (&s->neg, xtls_negotiation_free);
+  g_clear_pointer (&s->file, xtls_session_file_free);
   xtls_outer_free (s->outer);
   g_clear_error (&s->error);
   g_free (s->peer);

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "clock.h"
+#include "filexfer.h"
 #include "identity.h"
 #include "tls-channel.h"
 #include "trust-store.h"
@@ -55,6 +56,20 @@ typedef enum
 typedef struct _XtlsHub XtlsHub;
 typedef struct _XtlsSession XtlsSession;
 
+/* One file of an encrypted file-transfer session (XEP-0234 §2). Handed to
+ * xtls_hub_send_file() it is borrowed (copied); from xtls_session_get_file() it belongs to the
+ * session. On the receiving side @name is already xtls_jingle_file_safe_name() of what the
+ * peer announced: a bare file name, never a path, but still the peer's words. */
+typedef struct
+{
+  const char *name;       /* required */
+  guint64 size;           /* bytes */
+  const char *media_type; /* optional */
+  const char *desc;       /* optional: the sender's words */
+  gboolean has_sha256;    /* the offer carries the SHA-256; else a <checksum/> follows it */
+  guint8 sha256[XTLS_SHA256_LEN];
+} XtlsFileInfo;
+
 typedef struct
 {
   /* An outer stanza (an <iq/>, addressed with to and from) for the server connection. */
@@ -81,6 +96,30 @@ typedef struct
    * the user's consent (the UI pins @fingerprint itself if the user agrees). */
   void (*key_conflict) (XtlsHub *hub, XtlsSession *session, const char *fingerprint,
                         gpointer user_data);
+
+  /* File sessions (all optional; a hub without file_offered declines every encrypted file
+   * offer, one without file_read/file_store fails its transfers). They mirror
+   * XtlsFilexferOps; trust decisions use decision_needed as for chat. */
+  /* Receiver: @session offers xtls_session_get_file(); answer (now or later) with
+   * xtls_session_accept_file(). Key questions, if any, follow an accept. */
+  void (*file_offered) (XtlsHub *hub, XtlsSession *session, gpointer user_data);
+  /* Sender: up to @max bytes of the file, in order (see XtlsFilexferOps.read). */
+  gssize (*file_read) (XtlsHub *hub, XtlsSession *session, guint8 *buf, gsize max, GError **error,
+                       gpointer user_data);
+  /* Receiver: bytes to append to the partial file; FALSE with @error (disk full). */
+  gboolean (*file_store) (XtlsHub *hub, XtlsSession *session, const guint8 *data, gsize len,
+                          GError **error, gpointer user_data);
+  /* Both: @done of @total bytes. */
+  void (*file_progress) (XtlsHub *hub, XtlsSession *session, guint64 done, guint64 total,
+                         gpointer user_data);
+  /* Both, once per file session that reached file_offered (receiver) or was started
+   * (sender): @error NULL when the file is complete (receiver: verified; sender: confirmed
+   * by the receiver). Otherwise the receiver deletes the partial file. XTLS_FILEXFER_ERROR
+   * codes say what happened to the file (HASH_MISMATCH: the bytes are not the announced
+   * file; CANCELLED / PEER_CANCELLED: someone cancelled or declined); the glue's own read and
+   * store errors pass through; XTLS_ERROR codes mean the session below failed
+   * (xtls_error_describe). */
+  void (*file_ended) (XtlsHub *hub, XtlsSession *session, const GError *error, gpointer user_data);
 } XtlsHubOps;
 
 typedef struct
@@ -117,7 +156,12 @@ gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
 
 /* Starts (or returns the live) session with @peer_jid, a full JID. */
 XtlsSession *xtls_hub_start (XtlsHub *hub, const char *peer_jid);
-/* The session with @peer_jid (live, or ended and not yet released), or NULL. Transfer none:
+/* Starts a new encrypted file-transfer session with @peer_jid (a full JID) offering @file
+ * (copied): separate from chat, several per peer, bounded like offers we receive
+ * (max_sessions, max_sessions_per_contact). NULL when over those bounds. Transfer none: the
+ * hub owns it; file_ended reports its end. */
+XtlsSession *xtls_hub_send_file (XtlsHub *hub, const char *peer_jid, const XtlsFileInfo *file);
+/* The chat session with @peer_jid (live, or ended and not yet released), or NULL. Transfer none:
  * do not keep it across calls into the hub. */
 XtlsSession *xtls_hub_lookup (XtlsHub *hub, const char *peer_jid);
 /* The peer resource went offline: its session fails with XTLS_ERROR_PEER_GONE. */
@@ -179,7 +223,23 @@ void xtls_session_decide (XtlsSession *session, XtlsAnswer answer);
 void xtls_session_supply_password (XtlsSession *session, const char *password);
 
 /* Ends the session politely: </stream:stream>, session-terminate <success/>, IBB <close/>.
- * Messages still waiting are reported as not sent. */
+ * Messages still waiting are reported as not sent. A file session is cancelled. */
 void xtls_session_stop (XtlsSession *session);
+
+/* ---- file sessions -------------------------------------------------------------------- */
+
+/* A file-transfer session (xtls_hub_send_file, or an offer reported by file_offered). */
+gboolean xtls_session_is_file (XtlsSession *session);
+/* The file offered (transfer none), or NULL for a chat session. */
+const XtlsFileInfo *xtls_session_get_file (XtlsSession *session);
+/* Receiver: the user's answer to file_offered. FALSE declines (session-terminate <decline/>;
+ * file_ended reports XTLS_FILEXFER_ERROR_CANCELLED). */
+void xtls_session_accept_file (XtlsSession *session, gboolean accept);
+/* Either side: cancels the transfer (session-terminate <cancel/>); file_ended reports
+ * XTLS_FILEXFER_ERROR_CANCELLED here and PEER_CANCELLED on the other side. */
+void xtls_session_cancel_file (XtlsSession *session);
+/* Bytes sent or received so far, and the state of the file (WAITING before the tunnel). */
+guint64 xtls_session_get_file_done (XtlsSession *session);
+XtlsFilexferState xtls_session_get_file_state (XtlsSession *session);
 
 G_END_DECLS

@@ -104,7 +104,117 @@ peer_key_conflict (XtlsHub *hub, XtlsSession *session, const char *fingerprint, 
   peer->key_conflicts++;
 }
 
+static void
+test_file_free (XtlsTestFile *tf)
+{
+  g_clear_pointer (&tf->source, g_bytes_unref);
+  g_byte_array_unref (tf->stored);
+  g_clear_error (&tf->error);
+  g_free (tf);
+}
+
+XtlsTestFile *
+xtls_test_peer_file (XtlsTestPeer *peer, XtlsSession *session)
+{
+  XtlsTestFile *tf = g_hash_table_lookup (peer->files, session);
+
+  if (tf == NULL)
+    {
+      tf = g_new0 (XtlsTestFile, 1);
+      tf->stored = g_byte_array_new ();
+      g_hash_table_insert (peer->files, session, tf);
+    }
+  return tf;
+}
+
+XtlsSession *
+xtls_test_peer_send_file (XtlsTestPeer *peer, const char *name, GBytes *contents,
+                          gboolean with_hash)
+{
+  XtlsFileInfo info = { .name = name, .size = g_bytes_get_size (contents) };
+  XtlsSession *s;
+
+  if (with_hash)
+    {
+      g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      gsize len = XTLS_SHA256_LEN;
+
+      g_checksum_update (sum, g_bytes_get_data (contents, NULL), g_bytes_get_size (contents));
+      g_checksum_get_digest (sum, info.sha256, &len);
+      info.has_sha256 = TRUE;
+    }
+  s = xtls_hub_send_file (peer->hub, other (peer)->jid, &info);
+  if (s != NULL)
+    xtls_test_peer_file (peer, s)->source = g_bytes_ref (contents);
+  return s;
+}
+
+static void
+peer_file_offered (XtlsHub *hub, XtlsSession *session, gpointer user_data)
+{
+  XtlsTestPeer *peer = user_data;
+
+  xtls_test_peer_file (peer, session);
+  g_ptr_array_add (peer->file_offers, session);
+}
+
+static gssize
+peer_file_read (XtlsHub *hub, XtlsSession *session, guint8 *buf, gsize max, GError **error,
+                gpointer user_data)
+{
+  XtlsTestFile *tf = xtls_test_peer_file (user_data, session);
+  gsize size = tf->source != NULL ? g_bytes_get_size (tf->source) : 0;
+  gsize n = MIN (max, size - tf->read_pos);
+
+  if (tf->max_read > 0)
+    n = MIN (n, tf->max_read);
+  if (n > 0)
+    memcpy (buf, (const guint8 *)g_bytes_get_data (tf->source, NULL) + tf->read_pos, n);
+  tf->read_pos += n;
+  return (gssize)n;
+}
+
+static gboolean
+peer_file_store (XtlsHub *hub, XtlsSession *session, const guint8 *data, gsize len, GError **error,
+                 gpointer user_data)
+{
+  g_byte_array_append (xtls_test_peer_file (user_data, session)->stored, data, (guint)len);
+  return TRUE;
+}
+
+static void
+peer_file_progress (XtlsHub *hub, XtlsSession *session, guint64 done, guint64 total,
+                    gpointer user_data)
+{
+  XtlsTestFile *tf = xtls_test_peer_file (user_data, session);
+
+  g_assert_cmpuint (done, >=, tf->progress);
+  g_assert_cmpuint (done, <=, total);
+  tf->progress = done;
+}
+
+static void
+peer_file_ended (XtlsHub *hub, XtlsSession *session, const GError *error, gpointer user_data)
+{
+  XtlsTestFile *tf = xtls_test_peer_file (user_data, session);
+
+  tf->ended++;
+  g_clear_error (&tf->error);
+  if (error != NULL)
+    {
+      tf->error = g_error_copy (error);
+      /* What the glue does: the partial file is deleted, never left under its name. */
+      g_byte_array_set_size (tf->stored, 0);
+      tf->deleted = TRUE;
+    }
+}
+
 static const XtlsHubOps peer_ops = {
+  .file_offered = peer_file_offered,
+  .file_read = peer_file_read,
+  .file_store = peer_file_store,
+  .file_progress = peer_file_progress,
+  .file_ended = peer_file_ended,
   .key_conflict = peer_key_conflict,
   .send = peer_send,
   .state_changed = peer_state_changed,
@@ -133,6 +243,8 @@ peer_new (XtlsLoopback *lb, const char *jid, const XtlsHubConfig *config)
   peer->unsent_ids = g_array_new (FALSE, FALSE, sizeof (guint64));
   peer->states = g_array_new (FALSE, FALSE, sizeof (XtlsTrustState));
   peer->unclaimed = g_ptr_array_new_with_free_func (g_free);
+  peer->file_offers = g_ptr_array_new ();
+  peer->files = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)test_file_free);
   return peer;
 }
 
@@ -140,6 +252,8 @@ static void
 peer_free (XtlsTestPeer *peer)
 {
   xtls_hub_free (peer->hub);
+  g_ptr_array_unref (peer->file_offers);
+  g_hash_table_unref (peer->files);
   xtls_trust_store_free (peer->trust);
   xtls_identity_unref (peer->identity);
   g_ptr_array_unref (peer->received);
@@ -208,10 +322,8 @@ xtls_test_peer_session (XtlsTestPeer *peer)
 }
 
 static void
-apply_answers (XtlsTestPeer *peer)
+answer_decision (XtlsTestPeer *peer, XtlsSession *s)
 {
-  XtlsSession *s = xtls_test_peer_session (peer);
-
   if (s == NULL || !peer->auto_answer)
     return;
   switch (xtls_session_get_pending_decision (s))
@@ -230,6 +342,27 @@ apply_answers (XtlsTestPeer *peer)
           xtls_session_decide (s, XTLS_ANSWER_CANCEL);
         break;
     }
+}
+
+static void
+apply_answers (XtlsTestPeer *peer)
+{
+  g_autoptr (GList) sessions = g_hash_table_get_keys (peer->files);
+
+  answer_decision (peer, xtls_test_peer_session (peer));
+  for (guint i = 0; i < peer->file_offers->len; i++)
+    {
+      XtlsSession *s = g_ptr_array_index (peer->file_offers, i);
+      XtlsTestFile *tf = xtls_test_peer_file (peer, s);
+
+      if (!tf->answered && peer->file_answer != 0)
+        {
+          tf->answered = TRUE;
+          xtls_session_accept_file (s, peer->file_answer > 0);
+        }
+    }
+  for (GList *l = sessions; l != NULL; l = l->next)
+    answer_decision (peer, l->data);
 }
 
 static void

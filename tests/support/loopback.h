@@ -9,6 +9,20 @@
 
 typedef struct _XtlsLoopback XtlsLoopback;
 
+/* What one side of a file session saw (xtls_test_peer_file). */
+typedef struct
+{
+  GBytes *source; /* sender: what file_read hands out (owned; the test may replace it) */
+  gsize read_pos;
+  gsize max_read;     /* sender: at most this much per file_read; 0: no limit */
+  GByteArray *stored; /* receiver: every byte file_store got, in order */
+  gboolean answered;  /* receiver: the scripted answer was given */
+  guint ended;        /* how many times file_ended was reported (must be 1) */
+  GError *error;      /* file_ended's error (owned), NULL for a complete file */
+  guint64 progress;   /* the last progress reported */
+  gboolean deleted;   /* the "glue" deleted the partial file (ended with an error) */
+} XtlsTestFile;
+
 typedef struct
 {
   XtlsLoopback *lb;
@@ -32,6 +46,11 @@ typedef struct
   guint decisions;       /* how many times a decision was asked for */
   GPtrArray *unclaimed;  /* char* stanzas the hub left to libpurple */
   guint key_conflicts;   /* the hub refused to replace a pin without consent */
+
+  /* File sessions */
+  GPtrArray *file_offers; /* XtlsSession* offered to this user, in order (borrowed) */
+  GHashTable *files;      /* XtlsSession* -> owned XtlsTestFile */
+  gint file_answer;       /* scripted, at the next leg: 1 accept, -1 decline, 0 wait */
 
   /* Scripted user: answered at the start of the next leg (users are not synchronous). */
   gboolean auto_answer;
@@ -91,3 +110,10 @@ guint xtls_loopback_drop_all (XtlsLoopback *lb);
 gboolean xtls_loopback_wire_contains (XtlsLoopback *lb, const char *needle);
 /* The session @peer has with the other peer, or NULL. */
 XtlsSession *xtls_test_peer_session (XtlsTestPeer *peer);
+
+/* What @peer saw of file session @session (created on first use). */
+XtlsTestFile *xtls_test_peer_file (XtlsTestPeer *peer, XtlsSession *session);
+/* @peer offers @contents (referenced) as @name to the other peer, with its SHA-256 in the
+ * offer if @with_hash. */
+XtlsSession *xtls_test_peer_send_file (XtlsTestPeer *peer, const char *name, GBytes *contents,
+                                       gboolean with_hash);
