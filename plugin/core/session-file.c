@@ -18,15 +18,18 @@
 
 struct _XtlsSessionFile
 {
-  XtlsFilexfer *ft;         /* owned: the sender's from the start, the receiver's once offered */
-  XtlsJingleFile *offer;    /* owned: what we offer (sender), NULL for the receiver */
-  XtlsFileInfo info;        /* its strings point at the owned copies below */
-  char *name;               /* owned */
-  char *media_type;         /* owned */
-  char *desc;               /* owned */
-  gboolean reported;        /* file_ended was reported */
-  gboolean peer_ended;      /* the peer sent session-terminate: send none back */
-  gint64 checksum_deadline; /* receiver: the whole file arrived, its hash did not yet */
+  XtlsFilexfer *ft;      /* owned: the sender's from the start, the receiver's once offered */
+  XtlsJingleFile *offer; /* owned: what we offer (sender), NULL for the receiver */
+  XtlsFileInfo info;     /* its strings point at the owned copies below */
+  char *name;            /* owned */
+  char *media_type;      /* owned */
+  char *desc;            /* owned */
+  gboolean reported;     /* file_ended was reported */
+  gboolean peer_ended;   /* the peer sent session-terminate: send none back */
+  /* Receiver: no byte for handshake_timeout_us in mid-file, or the whole file arrived and its
+   * hash did not yet (ack_timeout_us). Sender: every byte is out, the receiver's confirmation
+   * is not (twice ack_timeout_us: it may be waiting for our checksum meanwhile). */
+  gint64 deadline;
 };
 
 static void
@@ -76,6 +79,7 @@ ft_close (XtlsFilexfer *ft, gpointer user_data)
     xtls_negotiation_send_checksum (s->neg, xtls_filexfer_get_digest (ft));
   if (s->sec != NULL)
     xtls_security_close (s->sec);
+  s->file->deadline = xtls_clock_now (s->host->clock) + 2 * s->host->config->ack_timeout_us;
 }
 
 static gboolean
@@ -101,7 +105,7 @@ ft_ended (XtlsFilexfer *ft, XtlsFilexferState state, const GError *error, gpoint
   XtlsSessionFile *f = s->file;
   XtlsJingleReason reason;
 
-  f->checksum_deadline = 0;
+  f->deadline = 0;
   if (!f->reported)
     {
       f->reported = TRUE;
@@ -111,6 +115,8 @@ ft_ended (XtlsFilexfer *ft, XtlsFilexferState state, const GError *error, gpoint
     return; /* the session ended first and ended the file with it */
 
   reason = f->peer_ended ? XTLS_REASON_NONE : xtls_filexfer_get_end_reason (ft);
+  if (reason != XTLS_REASON_NONE && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_TIMEOUT))
+    reason = XTLS_REASON_TIMEOUT;
   if (reason == XTLS_REASON_CANCEL && xtls_negotiation_at_offer (s->neg))
     reason = XTLS_REASON_DECLINE; /* XEP-0234 §3: the user said no to the offer */
   switch (state)
@@ -219,12 +225,28 @@ xtls_session_file_offered (XtlsSession *s, const XtlsJingleFile *file)
     xtls_session_file_cancel (s); /* no UI: declined */
 }
 
+/* Receiver: a sender that stops sending in mid-file (vanished without a presence update, or
+ * its end never arrived) must not hold the transfer open for ever; nothing of ours waits for
+ * an answer meanwhile, so no ack deadline would notice. */
+static void
+arm_stall_deadline (XtlsSession *s)
+{
+  XtlsFilexfer *ft = s->file->ft;
+
+  if (ft != NULL && !xtls_filexfer_is_sender (ft)
+      && xtls_filexfer_get_state (ft) == XTLS_FILEXFER_STATE_TRANSFERRING)
+    s->file->deadline = xtls_clock_now (s->host->clock) + s->host->config->handshake_timeout_us;
+}
+
 void
 xtls_session_file_established (XtlsSession *s)
 {
   xtls_session_go_live (s);
   if (s->phase == PHASE_ACTIVE && s->file->ft != NULL)
-    xtls_filexfer_start (s->file->ft);
+    {
+      xtls_filexfer_start (s->file->ft);
+      arm_stall_deadline (s);
+    }
 }
 
 void
@@ -243,6 +265,7 @@ xtls_session_file_data (XtlsSession *s, const guint8 *data, gsize len)
       return;
     }
   xtls_filexfer_receive (ft, data, len);
+  arm_stall_deadline (s);
 }
 
 void
@@ -253,10 +276,13 @@ xtls_session_file_peer_closed (XtlsSession *s)
   if (f->ft == NULL)
     return;
   xtls_filexfer_peer_closed (f->ft);
+  if (xtls_filexfer_is_sender (f->ft))
+    return; /* the receiver's answer to ours: its confirmation is still bounded */
+  f->deadline = 0;
   /* The whole file is here but not its hash: bound the wait for the <checksum/>. */
   if (!xtls_filexfer_is_sender (f->ft)
       && xtls_filexfer_get_state (f->ft) == XTLS_FILEXFER_STATE_FINISHING)
-    f->checksum_deadline = xtls_clock_now (s->host->clock) + s->host->config->ack_timeout_us;
+    f->deadline = xtls_clock_now (s->host->clock) + s->host->config->ack_timeout_us;
 }
 
 void
@@ -291,6 +317,10 @@ xtls_session_file_terminated (XtlsSession *s, XtlsJingleReason reason, XtlsError
   XtlsFilexfer *ft = f->ft;
   g_autoptr (GError) error = NULL;
 
+  /* It may be forged: close the tunnel from inside too, so that the real peer learns
+   * authentically that the transfer is over (PROTOCOL.md §6, as for chat). */
+  if (s->sec != NULL)
+    xtls_security_close (s->sec);
   f->peer_ended = TRUE;
   if (ft == NULL || xtls_filexfer_get_state (ft) >= XTLS_FILEXFER_STATE_COMPLETE)
     {
@@ -303,8 +333,13 @@ xtls_session_file_terminated (XtlsSession *s, XtlsJingleReason reason, XtlsError
         if (xtls_filexfer_is_sender (ft))
           xtls_filexfer_confirmed (ft);
         if (xtls_filexfer_get_state (ft) < XTLS_FILEXFER_STATE_COMPLETE)
-          error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_INTERRUPTED,
-                                       "the transfer was ended from outside the tunnel");
+          {
+            /* Not a real end of this transfer: the real peer may still be in it, so it gets
+             * a terminate of ours (the close_notify above may sit behind queued data). */
+            f->peer_ended = FALSE;
+            error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_INTERRUPTED,
+                                         "the transfer was ended from outside the tunnel");
+          }
         break;
       case XTLS_REASON_DECLINE:
       case XTLS_REASON_CANCEL:
@@ -312,9 +347,12 @@ xtls_session_file_terminated (XtlsSession *s, XtlsJingleReason reason, XtlsError
         xtls_filexfer_peer_cancelled (ft);
         break;
       case XTLS_REASON_FAILED_APPLICATION:
-        error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PROTOCOL,
-                                     "the other side could not take the file: it did not arrive "
-                                     "intact, or could not be stored");
+        error = g_error_new_literal (
+            XTLS_ERROR, XTLS_ERROR_PROTOCOL,
+            xtls_filexfer_is_sender (ft)
+                ? "the receiver could not take the file: it did not arrive intact, or could not "
+                  "be stored"
+                : "the sender could not send the whole file");
         break;
       default:
         error = g_error_new_literal (XTLS_ERROR, code, message);
@@ -333,7 +371,7 @@ xtls_session_file_session_ended (XtlsSession *s, XtlsTrustState final, const GEr
 {
   XtlsFilexfer *ft = s->file->ft;
 
-  s->file->checksum_deadline = 0;
+  s->file->deadline = 0;
   if (ft == NULL || xtls_filexfer_get_state (ft) >= XTLS_FILEXFER_STATE_COMPLETE)
     return;
   if (error == NULL || g_error_matches (error, XTLS_ERROR, XTLS_ERROR_DECLINED))
@@ -365,7 +403,7 @@ xtls_session_file_cancel (XtlsSession *s)
 gint64
 xtls_session_file_deadline (XtlsSession *s)
 {
-  return s->file->checksum_deadline;
+  return s->file->deadline;
 }
 
 void
@@ -374,11 +412,18 @@ xtls_session_file_tick (XtlsSession *s, gint64 now)
   XtlsSessionFile *f = s->file;
   g_autoptr (GError) error = NULL;
 
-  if (f->checksum_deadline == 0 || f->checksum_deadline > now || f->ft == NULL)
+  if (f->deadline == 0 || f->deadline > now || f->ft == NULL)
     return;
-  f->checksum_deadline = 0;
-  error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_TIMEOUT,
-                               "the sender did not send the file's checksum in time");
+  f->deadline = 0;
+  if (xtls_filexfer_is_sender (f->ft))
+    error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_TIMEOUT,
+                                 "the receiver did not confirm the file in time");
+  else if (xtls_filexfer_get_state (f->ft) == XTLS_FILEXFER_STATE_TRANSFERRING)
+    error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_TIMEOUT,
+                                 "the sender stopped sending the file");
+  else
+    error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_TIMEOUT,
+                                 "the sender did not send the file's checksum in time");
   xtls_filexfer_fail (f->ft, error);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "loopback.h"
+#include "session-private.h"
 #include "xtls-error.h"
 
 #define MAX_LEGS 5000
@@ -280,6 +281,79 @@ test_checksum_never_comes (Fixture *f, gconstpointer data)
   g_assert_true (in->deleted);
 }
 
+/* The receiver's confirmation never comes (dropped, or the receiver vanished after the last
+ * acknowledgement): the sender's wait is bounded too, and the file does not count as sent. */
+static XtlsWireAction
+drop_confirmation (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                   gpointer user_data)
+{
+  if (from == lb->bob
+      && (strstr (*xml, "<received ") != NULL || strstr (*xml, "session-terminate") != NULL
+          || strstr (*xml, "<close ") != NULL))
+    return XTLS_WIRE_DROP;
+  return XTLS_WIRE_DELIVER;
+}
+
+static void
+test_confirmation_never_comes (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (3000);
+  XtlsSession *sent;
+  XtlsTestFile *out;
+
+  xtls_loopback_pin_both (lb);
+  lb->bob->file_answer = 1;
+  lb->filter = drop_confirmation;
+  sent = xtls_test_peer_send_file (lb->alice, "x.bin", contents, TRUE);
+  out = xtls_test_peer_file (lb->alice, sent);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_no_error (xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->error);
+  g_assert_cmpuint (out->ended, ==, 0);
+  g_assert_cmpint (xtls_session_get_file_state (sent), ==, XTLS_FILEXFER_STATE_FINISHING);
+  xtls_loopback_advance (lb, 31 * G_USEC_PER_SEC);
+  g_assert_cmpuint (out->ended, ==, 0);
+  xtls_loopback_advance (lb, 30 * G_USEC_PER_SEC);
+  g_assert_cmpuint (out->ended, ==, 1);
+  g_assert_error (out->error, XTLS_ERROR, XTLS_ERROR_TIMEOUT);
+  g_assert_cmpint (xtls_session_get_state (sent), ==, XTLS_STATE_FAILED);
+}
+
+/* A server forges the receiver's session-terminate <success/> in the middle of the transfer:
+ * the file does not count as delivered. */
+static void
+test_forged_success (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (512 * 1024);
+  g_autofree char *forged = NULL;
+  XtlsSession *sent;
+  XtlsTestFile *out;
+  guint legs = 0;
+
+  xtls_loopback_pin_both (lb);
+  lb->bob->file_answer = 1;
+  sent = xtls_test_peer_send_file (lb->alice, "big.bin", contents, TRUE);
+  out = xtls_test_peer_file (lb->alice, sent);
+  while (out->read_pos < 100000)
+    {
+      g_assert_cmpuint (xtls_loopback_leg (lb), >, 0);
+      g_assert_cmpuint (++legs, <, MAX_LEGS);
+    }
+  forged = g_strdup_printf (
+      "<iq type='set' id='forged1' from='%s' to='%s'><jingle xmlns='urn:xmpp:jingle:1' "
+      "action='session-terminate' sid='%s'><reason><success/></reason></jingle></iq>",
+      lb->bob->jid, lb->alice->jid, xtls_session_get_sid (sent));
+  g_assert_true (xtls_hub_receive (lb->alice->hub, forged, -1));
+  g_assert_cmpuint (out->ended, ==, 1);
+  g_assert_error (out->error, XTLS_ERROR, XTLS_ERROR_INTERRUPTED);
+  g_assert_cmpint (xtls_session_get_file_state (sent), ==, XTLS_FILEXFER_STATE_FAILED);
+  /* The real receiver learns that the transfer is over and drops its partial file. */
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpuint (xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->ended, ==, 1);
+  g_assert_true (xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->deleted);
+}
+
 /* ---- cancel on either side mid-transfer ----------------------------------------------------- */
 
 static void
@@ -333,6 +407,54 @@ static void
 test_cancel_by_receiver (Fixture *f, gconstpointer data)
 {
   cancel_mid_transfer (f, FALSE);
+}
+
+/* The sender vanishes in mid-file without a presence update: both sides give up in bounded
+ * time (the sender on its unanswered data, the receiver when no byte came for the handshake
+ * timeout); the partial file is deleted. Then the same with a presence update. */
+static void
+test_vanishes (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (512 * 1024);
+  XtlsSession *sent, *got;
+  XtlsTestFile *in, *out;
+  guint legs = 0;
+
+  xtls_loopback_pin_both (lb);
+  lb->bob->file_answer = 1;
+  sent = xtls_test_peer_send_file (lb->alice, "big.bin", contents, TRUE);
+  out = xtls_test_peer_file (lb->alice, sent);
+  while (lb->bob->file_offers->len == 0
+         || xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->stored->len < 50000)
+    {
+      g_assert_cmpuint (xtls_loopback_leg (lb), >, 0);
+      g_assert_cmpuint (++legs, <, MAX_LEGS);
+    }
+  got = bob_offer (lb, 0);
+  in = xtls_test_peer_file (lb->bob, got);
+  xtls_loopback_drop_all (lb);
+  xtls_loopback_advance (lb, 31 * G_USEC_PER_SEC);
+  g_assert_cmpuint (out->ended, ==, 1);
+  g_assert_error (out->error, XTLS_ERROR, XTLS_ERROR_TIMEOUT);
+  xtls_loopback_drop_all (lb);
+  g_assert_cmpuint (in->ended, ==, 0);
+  xtls_loopback_advance (lb, 90 * G_USEC_PER_SEC);
+  g_assert_cmpuint (in->ended, ==, 1);
+  g_assert_error (in->error, XTLS_ERROR, XTLS_ERROR_TIMEOUT);
+  g_assert_true (in->deleted);
+  g_assert_cmpint (xtls_session_get_state (got), ==, XTLS_STATE_FAILED);
+
+  /* Offline: at once. */
+  xtls_loopback_drop_all (lb);
+  lb->filter = NULL;
+  sent = xtls_test_peer_send_file (lb->alice, "again.bin", contents, TRUE);
+  xtls_loopback_run (lb, 6);
+  xtls_hub_peer_offline (lb->bob->hub, lb->alice->jid);
+  xtls_hub_peer_offline (lb->alice->hub, lb->bob->jid);
+  g_assert_error (xtls_test_peer_file (lb->alice, sent)->error, XTLS_ERROR, XTLS_ERROR_PEER_GONE);
+  g_assert_error (xtls_test_peer_file (lb->bob, bob_offer (lb, 1))->error, XTLS_ERROR,
+                  XTLS_ERROR_PEER_GONE);
 }
 
 /* ---- alongside chat, several at once ------------------------------------------------------- */
@@ -474,6 +596,9 @@ main (int argc, char **argv)
   ADD ("/filexfer-session/hash/mismatch", test_hash_mismatch, NULL);
   ADD ("/filexfer-session/hash/source-changed", test_source_changed, NULL);
   ADD ("/filexfer-session/hash/checksum-never-comes", test_checksum_never_comes, NULL);
+  ADD ("/filexfer-session/hash/confirmation-never-comes", test_confirmation_never_comes, NULL);
+  ADD ("/filexfer-session/hostile/forged-success", test_forged_success, NULL);
+  ADD ("/filexfer-session/peer/vanishes", test_vanishes, NULL);
   ADD ("/filexfer-session/cancel/by-sender", test_cancel_by_sender, NULL);
   ADD ("/filexfer-session/cancel/by-receiver", test_cancel_by_receiver, NULL);
   ADD ("/filexfer-session/with-chat", test_with_chat, NULL);
