@@ -1,32 +1,12 @@
-/* An account's XTLS sessions: routes outer IQs to the session that owns them, resolves
- * simultaneous offers (tie-break), runs deadlines, and defers frees until no callback can
- * still be on the stack. */
-#include "session-private.h"
+/* An account's XTLS sessions: chat (one per peer resource) and encrypted file transfers
+ * (several per peer, keyed by peer and Jingle sid). Routes outer IQs to the session that owns
+ * them, bounds what peers can make us keep, resolves simultaneous chat offers (tie-break), runs
+ * deadlines, and defers frees until no callback can still be on the stack. */
+#include "hub-private.h"
 
 #include <string.h>
 
 #include "xtls-error.h"
-
-struct _XtlsHub
-{
-  char *own_jid;          /* owned, full JID */
-  XtlsIdentity *identity; /* ref */
-  XtlsTrustStore *trust;  /* borrowed */
-  const XtlsClock *clock; /* borrowed */
-  XtlsHubConfig config;   /* defaults filled in */
-  const XtlsHubOps *ops;  /* borrowed */
-  gpointer user_data;
-  XtlsSessionHost host; /* what the sessions get (points into this struct) */
-  GHashTable *sessions; /* chat: peer full JID (the session's string) -> owned XtlsSession */
-  GHashTable *files;    /* file sessions: file_key() (owned) -> owned XtlsSession; several
-                         * per peer, so keyed by peer and Jingle sid */
-  double offer_tokens;  /* token bucket for incoming offers */
-  gint64 offer_refilled;
-  GPtrArray *graveyard; /* owned: objects whose free waits until no callback runs */
-  guint depth;          /* nesting of public entry points */
-  guint64 next_iq;
-  guint64 next_message_id;
-};
 
 typedef struct
 {
@@ -43,171 +23,6 @@ xtls_bare_jid (const char *jid)
     return NULL;
   return slash != NULL ? g_strndup (jid, slash - jid) : g_strdup (jid);
 }
-
-/* ---- what the sessions get from the hub (XtlsSessionHost) ------------------------------- */
-
-static void hub_enter (XtlsHub *hub);
-static void hub_leave (XtlsHub *hub);
-static void hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func);
-static void hub_send (XtlsHub *hub, const char *xml);
-static char *make_iq_id (XtlsHub *hub);
-
-static void
-host_send (XtlsSession *s, const char *xml, gpointer user_data)
-{
-  hub_send (user_data, xml);
-}
-
-static char *
-host_make_iq_id (gpointer user_data)
-{
-  return make_iq_id (user_data);
-}
-
-static guint64
-host_make_message_id (gpointer user_data)
-{
-  return ++((XtlsHub *)user_data)->next_message_id;
-}
-
-static void
-host_bury (gpointer object, GDestroyNotify free_func, gpointer user_data)
-{
-  hub_bury (user_data, object, free_func);
-}
-
-static void
-host_enter (gpointer user_data)
-{
-  hub_enter (user_data);
-}
-
-static void
-host_leave (gpointer user_data)
-{
-  hub_leave (user_data);
-}
-
-static void
-host_state_changed (XtlsSession *s, XtlsTrustState state, const GError *error, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->state_changed != NULL)
-    hub->ops->state_changed (hub, s, state, error, hub->user_data);
-}
-
-static gboolean
-host_decision_needed (XtlsSession *s, XtlsDecision decision, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->decision_needed == NULL)
-    return FALSE;
-  hub->ops->decision_needed (hub, s, decision, hub->user_data);
-  return TRUE;
-}
-
-static void
-host_message_received (XtlsSession *s, const char *body, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->message_received != NULL)
-    hub->ops->message_received (hub, s, body, hub->user_data);
-}
-
-static void
-host_message_status (XtlsSession *s, guint64 id, gboolean sent, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->message_status != NULL)
-    hub->ops->message_status (hub, s, id, sent, hub->user_data);
-}
-
-static void
-host_key_conflict (XtlsSession *s, const char *fingerprint, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->key_conflict != NULL)
-    hub->ops->key_conflict (hub, s, fingerprint, hub->user_data);
-}
-
-static gboolean
-host_file_offered (XtlsSession *s, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->file_offered == NULL)
-    return FALSE;
-  hub->ops->file_offered (hub, s, hub->user_data);
-  return TRUE;
-}
-
-static gssize
-host_file_read (XtlsSession *s, guint8 *buf, gsize max, GError **error, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->file_read == NULL)
-    {
-      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS, "no file to read");
-      return -1;
-    }
-  return hub->ops->file_read (hub, s, buf, max, error, hub->user_data);
-}
-
-static gboolean
-host_file_store (XtlsSession *s, const guint8 *data, gsize len, GError **error, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->file_store == NULL)
-    {
-      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS, "nowhere to store");
-      return FALSE;
-    }
-  return hub->ops->file_store (hub, s, data, len, error, hub->user_data);
-}
-
-static void
-host_file_progress (XtlsSession *s, guint64 done, guint64 total, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->file_progress != NULL)
-    hub->ops->file_progress (hub, s, done, total, hub->user_data);
-}
-
-static void
-host_file_ended (XtlsSession *s, const GError *error, gpointer user_data)
-{
-  XtlsHub *hub = user_data;
-
-  if (hub->ops->file_ended != NULL)
-    hub->ops->file_ended (hub, s, error, hub->user_data);
-}
-
-static const XtlsSessionHostOps host_ops = {
-  .send = host_send,
-  .make_iq_id = host_make_iq_id,
-  .make_message_id = host_make_message_id,
-  .bury = host_bury,
-  .enter = host_enter,
-  .leave = host_leave,
-  .state_changed = host_state_changed,
-  .decision_needed = host_decision_needed,
-  .message_received = host_message_received,
-  .message_status = host_message_status,
-  .key_conflict = host_key_conflict,
-  .file_offered = host_file_offered,
-  .file_read = host_file_read,
-  .file_store = host_file_store,
-  .file_progress = host_file_progress,
-  .file_ended = host_file_ended,
-};
 
 XtlsHub *
 xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust,
@@ -259,7 +74,7 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
     .trust = hub->trust,
     .clock = hub->clock,
     .config = &hub->config,
-    .ops = &host_ops,
+    .ops = &xtls_hub_host_ops,
     .user_data = hub,
   };
   /* Keys are the sessions' own peer strings: the table frees nothing, xtls_session_free does. */
@@ -283,22 +98,22 @@ empty_graveyard (XtlsHub *hub)
     }
 }
 
-static void
-hub_enter (XtlsHub *hub)
+void
+xtls_hub_enter (XtlsHub *hub)
 {
   hub->depth++;
 }
 
-static void
-hub_leave (XtlsHub *hub)
+void
+xtls_hub_leave (XtlsHub *hub)
 {
   g_assert (hub->depth > 0);
   if (--hub->depth == 0)
     empty_graveyard (hub);
 }
 
-static void
-hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
+void
+xtls_hub_bury (XtlsHub *hub, gpointer object, GDestroyNotify free_func)
 {
   Grave *grave = g_new0 (Grave, 1);
 
@@ -336,10 +151,10 @@ xtls_hub_free (XtlsHub *hub)
   if (hub == NULL)
     return;
   all = all_sessions (hub);
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     xtls_session_stop_now (g_ptr_array_index (all, i));
-  hub_leave (hub);
+  xtls_hub_leave (hub);
   g_hash_table_remove_all (hub->sessions);
   g_hash_table_remove_all (hub->files);
   for (guint i = 0; i < all->len; i++)
@@ -352,14 +167,14 @@ xtls_hub_free (XtlsHub *hub)
   g_free (hub);
 }
 
-static void
-hub_send (XtlsHub *hub, const char *xml)
+void
+xtls_hub_send_xml (XtlsHub *hub, const char *xml)
 {
   hub->ops->send (hub, xml, hub->user_data);
 }
 
-static char *
-make_iq_id (XtlsHub *hub)
+char *
+xtls_hub_make_iq_id (XtlsHub *hub)
 {
   return g_strdup_printf ("xtls%" G_GUINT64_FORMAT, ++hub->next_iq);
 }
@@ -425,7 +240,7 @@ release (XtlsHub *hub, XtlsSession *s)
     }
   else
     g_hash_table_remove (hub->sessions, xtls_session_get_peer (s));
-  hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
+  xtls_hub_bury (hub, s, (GDestroyNotify)xtls_session_free);
 }
 
 /* Ended sessions are kept a while so that late stanzas for them are answered as the protocol
@@ -469,7 +284,7 @@ replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
     {
       g_hash_table_remove (hub->sessions, xtls_session_get_peer (old));
       xtls_session_take_outbox (s, old);
-      hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
+      xtls_hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
     }
   g_hash_table_insert (hub->sessions, (gpointer)xtls_session_get_peer (s), s);
   release_ended (hub, xtls_clock_now (hub->clock));
@@ -487,10 +302,10 @@ xtls_hub_start (XtlsHub *hub, const char *peer_jid)
   s = xtls_hub_lookup (hub, peer_jid);
   if (s != NULL && xtls_session_is_live (s))
     return s;
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   s = replace_session (hub, s, peer_jid);
   xtls_session_initiate (s);
-  hub_leave (hub);
+  xtls_hub_leave (hub);
   return s;
 }
 
@@ -505,14 +320,14 @@ xtls_hub_peer_offline (XtlsHub *hub, const char *peer_jid)
   all = all_sessions (hub);
   error
       = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PEER_GONE, "the peer's resource went offline");
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     {
       XtlsSession *s = g_ptr_array_index (all, i);
       if (xtls_session_is_live (s) && strcmp (xtls_session_get_peer (s), peer_jid) == 0)
         xtls_session_fail (s, XTLS_REASON_NONE, error);
     }
-  hub_leave (hub);
+  xtls_hub_leave (hub);
 }
 
 /* Longest attribute we keep from an offer. Jingle and IBB sids are short tokens and content
@@ -588,7 +403,7 @@ refuse (XtlsHub *hub, const XtlsIq *iq, XtlsStanzaCondition condition, const cha
                                                 iq->jingle->dialect);
 
   g_debug ("[-] refused an offer: %s", why);
-  hub_send (hub, xml);
+  xtls_hub_send_xml (hub, xml);
 }
 
 /* The user's policy declines: ack, then session-terminate <decline/> (XEP-0166 §6.7), without
@@ -604,13 +419,13 @@ decline (XtlsHub *hub, const XtlsIq *iq)
   j->dialect = iq->jingle->dialect;
   j->initiator = g_strdup (iq->jingle->initiator != NULL ? iq->jingle->initiator : iq->from);
   j->reason = XTLS_REASON_DECLINE;
-  out.id = make_iq_id (hub);
+  out.id = xtls_hub_make_iq_id (hub);
   out.to = iq->from;
   xml = xtls_wire_build_iq (&out);
   g_free (out.id);
   xtls_jingle_free (j);
-  hub_send (hub, ack);
-  hub_send (hub, xml);
+  xtls_hub_send_xml (hub, ack);
+  xtls_hub_send_xml (hub, xml);
 }
 
 /* Judges a new offer before anything of it is kept. FALSE: it has been answered. */
@@ -672,7 +487,7 @@ handle_offer (XtlsHub *hub, XtlsSession *existing, const XtlsIq *iq)
                                        XTLS_JINGLE_ERROR_TIE_BREAK, iq->jingle->dialect);
           g_debug ("[%s] tie-break won against %s", xtls_session_get_sid (existing),
                    iq->jingle->sid);
-          hub_send (hub, xml);
+          xtls_hub_send_xml (hub, xml);
           return;
         }
       /* We lose: the same session object continues as the responder. */
@@ -718,12 +533,12 @@ xtls_hub_send_file (XtlsHub *hub, const char *peer_jid, const XtlsFileInfo *file
 
   if (!has_room (hub, peer_jid, NULL))
     return NULL;
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   s = xtls_session_new_file (&hub->host, peer_jid, file);
   xtls_session_initiate (s); /* the sid exists from here */
   g_hash_table_insert (hub->files, file_key (peer_jid, xtls_session_get_sid (s)), s);
   release_ended (hub, xtls_clock_now (hub->clock));
-  hub_leave (hub);
+  xtls_hub_leave (hub);
   return s;
 }
 
@@ -808,9 +623,9 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
   /* Ids we answer are echoed back: an absurd one (we never send ids that long) is not ours. */
   if (iq == NULL || iq->from == NULL || iq->id == NULL || too_long (iq->id, MAX_TOKEN_BYTES))
     return FALSE;
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   ours = route (hub, iq);
-  hub_leave (hub);
+  xtls_hub_leave (hub);
   return ours;
 }
 
@@ -837,9 +652,9 @@ xtls_hub_tick (XtlsHub *hub)
   gint64 t = xtls_clock_now (hub->clock);
   g_autoptr (GPtrArray) all = all_sessions (hub);
 
-  hub_enter (hub);
+  xtls_hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     xtls_session_tick (g_ptr_array_index (all, i), t);
   release_ended (hub, t);
-  hub_leave (hub);
+  xtls_hub_leave (hub);
 }
