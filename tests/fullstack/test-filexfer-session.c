@@ -6,6 +6,7 @@
 
 #include "loopback.h"
 #include "session-private.h"
+#include "test-keys.h"
 #include "xtls-error.h"
 
 #define MAX_LEGS 5000
@@ -84,12 +85,15 @@ send_one (Fixture *f, gsize size, gboolean with_hash)
   XtlsSession *sent, *got;
   const XtlsFileInfo *info;
   guint offers = lb->bob->file_offers->len;
+  guint legs = lb->legs;
 
   sent = xtls_test_peer_send_file (lb->alice, "../report \xc3\xa9.pdf", contents, with_hash);
   g_assert_nonnull (sent);
   g_assert_true (xtls_session_is_file (sent));
   g_assert_true (xtls_session_is_initiator (sent));
   xtls_loopback_run (lb, MAX_LEGS);
+  g_test_message ("%" G_GSIZE_FORMAT " bytes: %u one-way legs from offer to the end", size,
+                  lb->legs - legs);
 
   got = bob_offer (lb, offers);
   g_assert_true (xtls_session_is_file (got));
@@ -535,6 +539,97 @@ test_plain_offer_is_libpurples (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_queue_get_length (&lb->in_flight), ==, 0);
 }
 
+/* An encrypted offer with only a SOCKS5 transport is ours (it has <security/>) but cannot be
+ * taken yet: <unsupported-transports/>, and the user is not asked. */
+static void
+test_s5b_only_offer (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  static const char offer[]
+      = "<iq type='set' id='s1' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+        "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+        "initiator='alice@example.org/laptop' sid='s5bonly'><content creator='initiator' "
+        "name='a-file-offer' senders='initiator'><description "
+        "xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file><name>a.txt</name><size>5</size>"
+        "</file></description><transport xmlns='urn:xmpp:jingle:transports:s5b:1' sid='t1'>"
+        "<candidate cid='c' host='10.0.0.1' jid='alice@example.org/laptop' port='5086' "
+        "priority='1'/></transport><security xmlns='urn:xmpp:jingle:security:xtls:0'>"
+        "<method name='srp'/></security></content></jingle></iq>";
+
+  g_assert_true (xtls_hub_receive (lb->bob->hub, offer, -1));
+  g_assert_cmpuint (lb->bob->file_offers->len, ==, 0);
+  xtls_loopback_run (lb, 1);
+  g_assert_true (xtls_loopback_wire_contains (lb, "<unsupported-transports/>"));
+}
+
+/* Offers beyond the bounds are refused before anything is kept. */
+static void
+test_incoming_bounded (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (10);
+
+  for (guint i = 0; i < 4; i++)
+    g_assert_nonnull (xtls_test_peer_send_file (lb->alice, "f", contents, TRUE));
+  xtls_loopback_run (lb, 1);
+  g_assert_cmpuint (lb->bob->file_offers->len, ==, 4);
+  /* A fifth one, as a hostile peer would send it past its own bound. */
+  xtls_loopback_inject (
+      lb, lb->alice, lb->bob,
+      "<iq type='set' id='x5' from='alice@example.org/laptop' to='bob@example.net/phone'>"
+      "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+      "initiator='alice@example.org/laptop' sid='fifth'><content creator='initiator' "
+      "name='a-file-offer' senders='initiator'><description "
+      "xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file><name>a.txt</name><size>5</size>"
+      "</file></description><transport xmlns='urn:xmpp:jingle:transports:ibb:1' "
+      "block-size='4096' sid='ibb5'/><security xmlns='urn:xmpp:jingle:security:xtls:0'>"
+      "<method name='srp'/></security></content></jingle></iq>");
+  xtls_loopback_run (lb, 2);
+  g_assert_cmpuint (lb->bob->file_offers->len, ==, 4);
+  g_assert_cmpuint (xtls_hub_count_sessions (lb->bob->hub), ==, 4);
+  g_assert_true (xtls_loopback_wire_contains (lb, "resource-constraint"));
+}
+
+/* A UI without file_offered (today's libpurple glue) declines encrypted file offers. */
+static void
+capture (XtlsHub *hub, const char *xml, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (xml));
+}
+
+static void
+test_no_file_ui_declines (Fixture *f, gconstpointer data)
+{
+  static const XtlsHubOps ops = { .send = capture };
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  XtlsIdentity *identity = xtls_test_identity ("carol@example.com");
+  XtlsTrustStore *trust = xtls_trust_store_new (NULL, &error);
+  XtlsHub *hub;
+  gboolean declined = FALSE;
+
+  g_assert_no_error (error);
+  hub = xtls_hub_new ("carol@example.com/pc", identity, trust, &f->lb->clock.clock, NULL, &ops,
+                      sent);
+  g_assert_true (xtls_hub_receive (
+      hub,
+      "<iq type='set' id='c1' from='alice@example.org/laptop' to='carol@example.com/pc'>"
+      "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' "
+      "initiator='alice@example.org/laptop' sid='tocarol'><content creator='initiator' "
+      "name='a-file-offer' senders='initiator'><description "
+      "xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file><name>a.txt</name><size>5</size>"
+      "</file></description><transport xmlns='urn:xmpp:jingle:transports:ibb:1' "
+      "block-size='4096' sid='ibbc'/><security xmlns='urn:xmpp:jingle:security:xtls:0'>"
+      "<method name='srp'/></security></content></jingle></iq>",
+      -1));
+  for (guint i = 0; i < sent->len; i++)
+    declined |= strstr (g_ptr_array_index (sent, i), "<decline/>") != NULL;
+  g_assert_true (declined);
+  xtls_hub_free (hub);
+  xtls_trust_store_free (trust);
+  xtls_identity_unref (identity);
+}
+
 static void
 test_unknown_key (Fixture *f, gconstpointer data)
 {
@@ -604,6 +699,9 @@ main (int argc, char **argv)
   ADD ("/filexfer-session/with-chat", test_with_chat, NULL);
   ADD ("/filexfer-session/bounded", test_bounded, NULL);
   ADD ("/filexfer-session/plain-offer-is-libpurples", test_plain_offer_is_libpurples, NULL);
+  ADD ("/filexfer-session/offer/s5b-only", test_s5b_only_offer, NULL);
+  ADD ("/filexfer-session/offer/incoming-bounded", test_incoming_bounded, NULL);
+  ADD ("/filexfer-session/offer/no-file-ui-declines", test_no_file_ui_declines, NULL);
   ADD ("/filexfer-session/trust/unknown-key", test_unknown_key, NULL);
   ADD ("/filexfer-session/trust/password", test_password, NULL);
   return g_test_run ();
