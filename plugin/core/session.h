@@ -118,7 +118,8 @@ typedef struct
    * codes say what happened to the file (HASH_MISMATCH: the bytes are not the announced
    * file; CANCELLED / PEER_CANCELLED: someone cancelled or declined); the glue's own read and
    * store errors pass through; XTLS_ERROR codes mean the session below failed
-   * (xtls_error_describe). */
+   * (xtls_error_describe). This is the last callback for @session: forget the pointer here
+   * (the hub frees ended sessions later, without telling). */
   void (*file_ended) (XtlsHub *hub, XtlsSession *session, const GError *error, gpointer user_data);
 } XtlsHubOps;
 
