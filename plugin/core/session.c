@@ -1,20 +1,58 @@
-/* One XTLS chat session with one peer resource: its life cycle, its trust state (the one
- * set_state), its outer IQs and their deadlines, and how it ends.
+/* One XTLS session (chat or a file) with one peer resource: its life cycle, its trust state (the
+ * one set_state), its outer IQs and their deadlines, and how it ends.
  *
  * Layers, each owning its own state and talking down through calls, up through callbacks:
  *   session -> negotiation (Jingle, trust decisions, method)     negotiation.c
  *           -> security layer (IBB transport + TLS + the peer)   security.c
  *           -> application (chat: inner XML stream, messages)    chat.c
+ *              or, in a file session, the file (filexfer engine)  fileapp.c
  * Data in: hub -> session -> security (IBB -> TLS) -> chat -> ops->message_received.
- * Data out is the reverse. This file is the only one that knows all three and wires them. */
-#include "session-impl.h"
+ * Data out is the reverse. This file is the only one that knows the layers and wires them. */
+#include "session-private.h"
 
 #include <string.h>
 
+#include "chat.h"
+#include "fileapp.h"
+#include "negotiation.h"
+#include "outer.h"
+#include "security.h"
 #include "xtls-error.h"
 
-const char *
-xtls_session_log_id (XtlsSession *s)
+/* Never log message text, passwords or keys (STYLE.md habit 7). */
+#define SLOG(s, fmt, ...)                                                                          \
+  g_debug ("[%s %s] " fmt, log_id (s), xtls_trust_state_to_string ((s)->state), ##__VA_ARGS__)
+
+typedef enum
+{
+  PHASE_IDLE,
+  PHASE_ACTIVE, /* negotiating or running (the negotiation knows which step) */
+  PHASE_ENDING, /* our end of the stream is closed; draining before terminate */
+  PHASE_ENDED,
+} Phase;
+
+struct _XtlsSession
+{
+  const XtlsSessionHost *host; /* borrowed: the hub owns us */
+  char *peer;                  /* owned, full JID */
+  XtlsTrustState state;
+  GError *error; /* owned: why we failed */
+  Phase phase;
+  gint64 ended_at; /* monotonic µs when the phase became ENDED */
+
+  XtlsNegotiation *neg;  /* owned */
+  XtlsSecurity *sec;     /* owned, once the transport is agreed */
+  XtlsChat *chat;        /* owned until the end: it holds the messages that wait */
+  char *tls_description; /* owned: "TLS1.3, AES-256-GCM" once the tunnel is proven */
+
+  XtlsOuter *outer; /* owned: the IQs we sent and their ack deadlines */
+  gint64 handshake_deadline;
+
+  XtlsFileApp *app; /* owned, file sessions only (fileapp.c); then chat is NULL */
+};
+
+static const char *
+log_id (XtlsSession *s)
 {
   const char *sid = s->neg != NULL ? xtls_negotiation_get_sid (s->neg) : NULL;
   return sid != NULL ? sid : "-";
@@ -133,15 +171,9 @@ end (XtlsSession *s, XtlsTrustState final, const GError *error)
       xtls_chat_stop (s->chat);
       bury (s, g_steal_pointer (&s->chat), (GDestroyNotify)xtls_chat_free);
     }
-  if (s->file != NULL)
-    xtls_session_file_session_ended (s, final, s->error);
+  if (s->app != NULL)
+    xtls_file_app_session_ended (s->app, s->error);
   set_state (s, final);
-}
-
-void
-xtls_session_end (XtlsSession *s, XtlsTrustState final, const GError *error)
-{
-  end (s, final, error);
 }
 
 /* Fails the handshake from outside, if one runs. The phase is marked ended meanwhile, so the
@@ -195,8 +227,10 @@ tunnel_up (XtlsSession *s)
   return s->sec != NULL && xtls_security_is_up (s->sec);
 }
 
-void
-xtls_session_finish (XtlsSession *s)
+/* A polite end with the tunnel up: close_notify, then once drained session-terminate
+ * <success/>, IBB <close/>, FINISHED. */
+static void
+finish (XtlsSession *s)
 {
   if (s->phase != PHASE_ACTIVE || !tunnel_up (s))
     return;
@@ -206,9 +240,9 @@ xtls_session_finish (XtlsSession *s)
     complete_stop (s);
 }
 
-void
-xtls_session_terminate (XtlsSession *s, XtlsJingleReason reason, XtlsTrustState final,
-                        const GError *error)
+/* Sends session-terminate @reason (NONE: nothing) and ends as @final with @error. */
+static void
+terminate (XtlsSession *s, XtlsJingleReason reason, XtlsTrustState final, const GError *error)
 {
   if (s->phase == PHASE_ENDED)
     return;
@@ -217,6 +251,24 @@ xtls_session_terminate (XtlsSession *s, XtlsJingleReason reason, XtlsTrustState 
       && s->phase != PHASE_IDLE)
     xtls_negotiation_terminate (s->neg, reason);
   end (s, final, error);
+}
+
+/* The local user cancels a file session: the transfer if it runs, else the session. */
+static void
+cancel_file (XtlsSession *s)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!xtls_session_is_live (s))
+    return;
+  if (xtls_file_app_running (s->app))
+    {
+      xtls_negotiation_accept_file (s->neg, FALSE);
+      xtls_file_app_cancel (s->app); /* its end asks for the terminate (app_terminate) */
+      return;
+    }
+  error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
+  terminate (s, XTLS_REASON_CANCEL, XTLS_STATE_FINISHED, error);
 }
 
 /* @now_: the account is going away (sign-off, unload), so nothing can wait for the peer's
@@ -228,8 +280,8 @@ stop (XtlsSession *s, gboolean now_)
   if (!xtls_session_is_live (s) || (s->phase == PHASE_ENDING && !now_))
     return;
   s->host->ops->enter (s->host->user_data);
-  if (s->file != NULL)
-    xtls_session_file_cancel (s); /* a file cut short is cancelled, never "finished" */
+  if (s->app != NULL)
+    cancel_file (s); /* a file cut short is cancelled, never "finished" */
   else if (tunnel_up (s))
     {
       /* PROTOCOL.md §6: </stream:stream>, then session-terminate <success/>, then IBB <close/>,
@@ -276,8 +328,8 @@ xtls_session_stop_now (XtlsSession *s)
 
 /* The peer's stream header arrived over our established TLS: the tunnel is proven both ways
  * (for the TLS 1.3 client this is the moment the server has accepted our certificate). */
-void
-xtls_session_go_live (XtlsSession *s)
+static void
+go_live (XtlsSession *s)
 {
   s->handshake_deadline = 0;
   s->tls_description = g_strdup (xtls_security_get_description (s->sec));
@@ -315,7 +367,7 @@ chat_opened (XtlsChat *chat, gpointer user_data)
   XtlsSession *s = user_data;
 
   if (s->phase == PHASE_ACTIVE && tunnel_up (s))
-    xtls_session_go_live (s);
+    go_live (s);
 }
 
 static void
@@ -384,6 +436,113 @@ static const XtlsChatOps chat_ops = {
   .ended = chat_ended,
 };
 
+/* ---- the application (a file) ----------------------------------------------------------- */
+
+static gboolean
+app_write (XtlsFileApp *app, const guint8 *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  return s->sec != NULL && xtls_security_send (s->sec, data, len, NULL);
+}
+
+static void
+app_close (XtlsFileApp *app, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->sec != NULL)
+    xtls_security_close (s->sec);
+}
+
+static void
+app_send_checksum (XtlsFileApp *app, const guint8 *sha256, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  xtls_negotiation_send_checksum (s->neg, sha256);
+}
+
+static void
+app_send_received (XtlsFileApp *app, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase != PHASE_ENDED)
+    xtls_negotiation_send_received (s->neg);
+}
+
+static gssize
+app_read (XtlsFileApp *app, guint8 *buf, gsize max, GError **error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  return s->host->ops->file_read (s, buf, max, error, s->host->user_data);
+}
+
+static gboolean
+app_store (XtlsFileApp *app, const guint8 *data, gsize len, GError **error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  return s->host->ops->file_store (s, data, len, error, s->host->user_data);
+}
+
+static void
+app_progress (XtlsFileApp *app, guint64 done, guint64 total, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->file_progress (s, done, total, s->host->user_data);
+}
+
+static void
+app_file_ended (XtlsFileApp *app, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->file_ended (s, error, s->host->user_data);
+}
+
+static void
+app_end (XtlsFileApp *app, XtlsTrustState final, const GError *error, gpointer user_data)
+{
+  end (user_data, final, error);
+}
+
+static void
+app_finish (XtlsFileApp *app, gpointer user_data)
+{
+  finish (user_data);
+}
+
+static void
+app_terminate (XtlsFileApp *app, XtlsJingleReason reason, XtlsTrustState final, const GError *error,
+               gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  if (reason == XTLS_REASON_CANCEL && xtls_negotiation_at_offer (s->neg))
+    reason = XTLS_REASON_DECLINE; /* XEP-0234 §3: the user said no to the offer */
+  terminate (s, reason, final, error);
+}
+
+static const XtlsFileAppOps app_ops = {
+  .write = app_write,
+  .close = app_close,
+  .send_checksum = app_send_checksum,
+  .send_received = app_send_received,
+  .read = app_read,
+  .store = app_store,
+  .progress = app_progress,
+  .file_ended = app_file_ended,
+  .end = app_end,
+  .finish = app_finish,
+  .terminate = app_terminate,
+};
+
 /* ---- the security layer ---------------------------------------------------------------- */
 
 static void
@@ -402,9 +561,11 @@ sec_established (XtlsSecurity *sec, gpointer user_data)
 
   if (s->phase == PHASE_ENDED)
     return;
-  if (s->file != NULL)
+  if (s->app != NULL)
     {
-      xtls_session_file_established (s);
+      go_live (s);
+      if (s->phase == PHASE_ACTIVE)
+        xtls_file_app_start (s->app);
       return;
     }
   /* The initiator opens the inner stream; the responder answers with an id (XEP-0247). Both
@@ -421,8 +582,8 @@ sec_data (XtlsSecurity *sec, const guint8 *data, gsize len, gpointer user_data)
 
   if (s->phase != PHASE_ENDED && s->chat != NULL)
     xtls_chat_receive (s->chat, (const char *)data, len);
-  else if (s->phase != PHASE_ENDED && s->file != NULL)
-    xtls_session_file_data (s, data, len);
+  else if (s->phase != PHASE_ENDED && s->app != NULL)
+    xtls_file_app_receive (s->app, data, len);
 }
 
 static void
@@ -440,8 +601,8 @@ sec_tls_closed (XtlsSecurity *sec, const GError *error, gpointer user_data)
     }
   /* close_notify: the peer is ending (or answering our close); its terminate follows. */
   SLOG (s, "peer sent close_notify");
-  if (s->file != NULL && s->phase == PHASE_ACTIVE)
-    xtls_session_file_peer_closed (s); /* the end of the file, or the receiver's reply */
+  if (s->app != NULL && s->phase == PHASE_ACTIVE)
+    xtls_file_app_peer_closed (s->app); /* the end of the file, or the receiver's reply */
   else if (s->phase == PHASE_ENDING)
     complete_stop (s);
   else
@@ -480,8 +641,8 @@ sec_drained (XtlsSecurity *sec, gpointer user_data)
 
   if (s->phase == PHASE_ENDING)
     complete_stop (s);
-  else if (s->file != NULL && s->phase == PHASE_ACTIVE)
-    xtls_session_file_drained (s);
+  else if (s->app != NULL && s->phase == PHASE_ACTIVE)
+    xtls_file_app_drained (s->app);
 }
 
 static void
@@ -604,10 +765,10 @@ neg_terminated (XtlsNegotiation *neg, XtlsJingleReason reason, XtlsError code, c
   XtlsSession *s = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (s->file != NULL && tunnel_up (s))
+  if (s->app != NULL && tunnel_up (s))
     {
-      /* XEP-0234: a file session's terminate is its normal end; session-file.c decides. */
-      xtls_session_file_terminated (s, reason, code, message);
+      /* XEP-0234: a file session's terminate is its normal end; fileapp.c decides. */
+      xtls_file_app_terminated (s->app, reason, code, message);
       return;
     }
   if (tunnel_up (s))
@@ -647,19 +808,31 @@ neg_key_conflict (XtlsNegotiation *neg, const char *fingerprint, gpointer user_d
 static void
 neg_file_offered (XtlsNegotiation *neg, const XtlsJingleFile *file, gpointer user_data)
 {
-  xtls_session_file_offered (user_data, file);
+  XtlsSession *s = user_data;
+
+  if (s->app == NULL || !xtls_file_app_offered (s->app, file, log_id (s)))
+    return;
+  if (!s->host->ops->file_offered (s, s->host->user_data)
+      && xtls_negotiation_awaits_file_answer (s->neg))
+    cancel_file (s); /* no UI: declined */
 }
 
 static void
 neg_checksum (XtlsNegotiation *neg, const guint8 *sha256, gpointer user_data)
 {
-  xtls_session_file_checksum (user_data, sha256);
+  XtlsSession *s = user_data;
+
+  if (s->app != NULL)
+    xtls_file_app_checksum (s->app, sha256);
 }
 
 static void
 neg_received (XtlsNegotiation *neg, gpointer user_data)
 {
-  xtls_session_file_received (user_data);
+  XtlsSession *s = user_data;
+
+  if (s->app != NULL)
+    xtls_file_app_received (s->app);
 }
 
 static const XtlsNegotiationOps neg_ops = {
@@ -809,8 +982,8 @@ xtls_session_next_deadline (XtlsSession *s)
     return -1;
   next = earliest (s->handshake_deadline, xtls_negotiation_get_deadline (s->neg));
   next = earliest (next, xtls_outer_next_deadline (s->outer));
-  if (s->file != NULL)
-    next = earliest (next, xtls_session_file_deadline (s));
+  if (s->app != NULL)
+    next = earliest (next, xtls_file_app_get_deadline (s->app));
   return next > 0 ? next : -1;
 }
 
@@ -827,9 +1000,9 @@ xtls_session_tick (XtlsSession *s, gint64 t)
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
-  else if (s->file != NULL && xtls_session_file_deadline (s) > 0
-           && xtls_session_file_deadline (s) <= t)
-    xtls_session_file_tick (s, t);
+  else if (s->app != NULL && xtls_file_app_get_deadline (s->app) > 0
+           && xtls_file_app_get_deadline (s->app) <= t)
+    xtls_file_app_tick (s->app, t);
   else
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer stopped answering");
 }
@@ -893,6 +1066,61 @@ xtls_session_supply_password (XtlsSession *s, const char *password)
   s->host->ops->leave (s->host->user_data);
 }
 
+/* ---- file sessions ------------------------------------------------------------------------ */
+
+gboolean
+xtls_session_is_file (XtlsSession *s)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  return s->app != NULL;
+}
+
+const XtlsFileInfo *
+xtls_session_get_file (XtlsSession *s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return s->app != NULL ? xtls_file_app_get_info (s->app) : NULL;
+}
+
+void
+xtls_session_accept_file (XtlsSession *s, gboolean accept)
+{
+  g_return_if_fail (s != NULL && s->app != NULL);
+
+  if (!xtls_session_is_live (s) || !xtls_negotiation_awaits_file_answer (s->neg))
+    return;
+  s->host->ops->enter (s->host->user_data);
+  if (accept)
+    xtls_negotiation_accept_file (s->neg, TRUE);
+  else
+    cancel_file (s);
+  s->host->ops->leave (s->host->user_data);
+}
+
+void
+xtls_session_cancel_file (XtlsSession *s)
+{
+  g_return_if_fail (s != NULL && s->app != NULL);
+
+  s->host->ops->enter (s->host->user_data);
+  cancel_file (s);
+  s->host->ops->leave (s->host->user_data);
+}
+
+guint64
+xtls_session_get_file_done (XtlsSession *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->app != NULL ? xtls_file_app_get_done (s->app) : 0;
+}
+
+XtlsFilexferState
+xtls_session_get_file_state (XtlsSession *s)
+{
+  g_return_val_if_fail (s != NULL, XTLS_FILEXFER_STATE_FAILED);
+  return s->app != NULL ? xtls_file_app_get_state (s->app) : XTLS_FILEXFER_STATE_WAITING;
+}
+
 gboolean
 xtls_session_write_inner_raw (XtlsSession *s, const char *data, gsize len)
 {
@@ -928,14 +1156,20 @@ XtlsSession *
 xtls_session_new_file (const XtlsSessionHost *host, const char *peer, const XtlsFileInfo *send)
 {
   XtlsSession *s = g_new0 (XtlsSession, 1);
+  XtlsFileAppConfig app_config = {
+    .peer_jid = peer,
+    .clock = host->clock,
+    .handshake_timeout_us = host->config->handshake_timeout_us,
+    .ack_timeout_us = host->config->ack_timeout_us,
+  };
 
   s->host = host;
   s->peer = g_strdup (peer);
   s->state = XTLS_STATE_NOT_PRIVATE;
   s->phase = PHASE_IDLE;
   s->outer = xtls_outer_new (host, s, s->peer);
-  s->file = xtls_session_file_new (s, send);
-  s->neg = new_negotiation (s, xtls_session_file_get_offer (s->file));
+  s->app = xtls_file_app_new (&app_config, send, &app_ops, s);
+  s->neg = new_negotiation (s, xtls_file_app_get_offer (s->app));
   return s;
 }
 
@@ -947,7 +1181,7 @@ xtls_session_free (XtlsSession *s)
   g_clear_pointer (&s->sec, xtls_security_free);
   g_clear_pointer (&s->chat, xtls_chat_free);
   g_clear_pointer (&s->neg, xtls_negotiation_free);
-  g_clear_pointer (&s->file, xtls_session_file_free);
+  g_clear_pointer (&s->app, xtls_file_app_free);
   xtls_outer_free (s->outer);
   g_clear_error (&s->error);
   g_free (s->peer);
