@@ -1,10 +1,71 @@
 /* Negotiation (XEP-0166 + the XTLS draft, PROTOCOL.md §2 and §6): offer, accept, the user's
  * trust decisions, method choice, security-info, terminate. */
-#include "negotiation-private.h"
+#include "negotiation.h"
 
 #include <string.h>
 
 #include "fingerprint.h"
+#include "negotiation-ft.h"
+
+/* Never log message text, passwords or keys (STYLE.md habit 7). */
+#define NLOG(n, fmt, ...) g_debug ("[%s] " fmt, (n)->sid ? (n)->sid : "-", ##__VA_ARGS__)
+
+typedef enum
+{
+  STAGE_IDLE,
+  STAGE_INITIATE_SENT,  /* initiator: waiting for session-accept */
+  STAGE_OFFER_RECEIVED, /* responder: the user decides whether to trust the offer */
+  STAGE_ACCEPTED,       /* accept sent or received: method, transport and TLS under way */
+  STAGE_ENDED,
+} Stage;
+
+struct _XtlsNegotiation
+{
+  const XtlsNegotiationOps *ops; /* borrowed */
+  gpointer user_data;
+  XtlsNegotiationConfig config; /* borrowed strings and objects */
+  char *peer_bare;              /* owned */
+  Stage stage;
+  gboolean initiator;
+
+  /* Jingle (PROTOCOL.md §2) */
+  char *sid;
+  XtlsJingleDialect dialect;
+  XtlsJingleApp app;
+  char *initiator_jid;
+  char *responder_jid;
+  char *content_name;
+  char *content_creator;
+  char *transport_sid;
+  char *iq_prefix;    /* ids of the transport's IQs: "xtls-<sid>" */
+  char *srp_username; /* the initiator's bare JID, lowercased */
+  guint block_size;
+  XtlsIbbVersion ibb_version;
+  gint64 accept_deadline;
+
+  /* File transfer (the Jingle parts: negotiation-ft.c) */
+  XtlsFtVersion ft_version;
+  XtlsJingleFile *file;  /* owned: the file offered (ours, or the peer's as received) */
+  gboolean file_pending; /* responder: the user has not answered the file offer yet */
+
+  /* Trust and method */
+  char *peer_fingerprint; /* normalised hex as announced (or the pin, for SHA-1) */
+  XtlsHashAlgo peer_fingerprint_algo;
+  guint peer_methods;
+  gboolean peer_trusts_us;    /* the responder offered x509 with its fingerprint */
+  gboolean key_trusted;       /* pinned and matching, or verified by the user just now */
+  gboolean key_accepted_once; /* the user accepted the key for this session only */
+  gboolean peer_was_pinned;   /* the announced key matched a pin made before this session */
+  gboolean pin_from_tunnel;   /* the user verified a SHA-1 announcement: pin the SHA-256 of
+                               * the certificate the handshake proves (PROTOCOL.md §2) */
+  gboolean use_password;
+  gboolean secured; /* the method is settled and TLS was asked to start */
+  char *password;   /* owned, wiped */
+  XtlsMethod method;
+  XtlsDecision pending;
+};
+
+static void judge_offer (XtlsNegotiation *n);
 
 static void
 wipe_password (XtlsNegotiation *n)
@@ -16,14 +77,14 @@ wipe_password (XtlsNegotiation *n)
     }
 }
 
-void
-xtls_neg_fail (XtlsNegotiation *n, XtlsJingleReason reason, XtlsError code, const char *message)
+static void
+neg_fail (XtlsNegotiation *n, XtlsJingleReason reason, XtlsError code, const char *message)
 {
   n->ops->failed (n, reason, code, message, n->user_data);
 }
 
-XtlsJingle *
-xtls_neg_new_jingle (XtlsNegotiation *n, XtlsJingleAction action)
+static XtlsJingle *
+neg_new_jingle (XtlsNegotiation *n, XtlsJingleAction action)
 {
   XtlsJingle *j = xtls_jingle_new (action, n->sid);
 
@@ -42,11 +103,11 @@ add_content (XtlsNegotiation *n, XtlsJingle *j)
   j->content_creator = g_strdup (n->content_creator);
   j->app = n->app;
   if (n->app == XTLS_APP_FILE_TRANSFER)
-    xtls_neg_ft_add_content (n, j);
+    xtls_neg_ft_add_content (j, n->ft_version, n->file);
 }
 
-void
-xtls_neg_send (XtlsNegotiation *n, XtlsJingle *j)
+static void
+neg_send (XtlsNegotiation *n, XtlsJingle *j)
 {
   NLOG (n, "send %s", xtls_jingle_action_to_string (j->action));
   n->ops->send_jingle (n, j, n->user_data);
@@ -66,7 +127,7 @@ ask (XtlsNegotiation *n, XtlsDecision decision)
 static void
 proceed (XtlsNegotiation *n, XtlsMethod method)
 {
-  XtlsJingle *info = xtls_neg_new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
+  XtlsJingle *info = neg_new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
 
   n->method = method;
   NLOG (n, "method %s", method == XTLS_METHOD_SRP ? "srp" : "x509");
@@ -74,7 +135,7 @@ proceed (XtlsNegotiation *n, XtlsMethod method)
   info->app = XTLS_APP_NONE; /* security-info carries only <security/> */
   info->has_security = TRUE;
   info->methods = method;
-  xtls_neg_send (n, info);
+  neg_send (n, info);
   n->secured = TRUE;
   n->ops->secure (n, n->user_data);
 }
@@ -123,8 +184,8 @@ refuse_downgrade (XtlsNegotiation *n, gboolean pinned)
 {
   if (n->use_password || !pinned)
     return FALSE;
-  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
-                 "a verified peer was asked to switch away from its key");
+  neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_DOWNGRADE,
+            "a verified peer was asked to switch away from its key");
   return TRUE;
 }
 
@@ -138,8 +199,8 @@ static void
 fail_key_changed (XtlsNegotiation *n)
 {
   /* PROTOCOL.md §6: a key change is never silently bridged by falling back to SRP. */
-  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_KEY_CHANGED,
-                 "the peer's key differs from the one verified earlier");
+  neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_KEY_CHANGED,
+            "the peer's key differs from the one verified earlier");
 }
 
 static void
@@ -226,14 +287,14 @@ choose_method (XtlsNegotiation *n)
       ask (n, XTLS_DECISION_PASSWORD);
       return;
     }
-  xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
-                 "no security method both sides can use");
+  neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+            "no security method both sides can use");
 }
 
 static void
 send_accept (XtlsNegotiation *n, gboolean offer_x509)
 {
-  XtlsJingle *accept = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
+  XtlsJingle *accept = neg_new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
 
   add_content (n, accept);
   accept->has_transport = TRUE;
@@ -251,7 +312,7 @@ send_accept (XtlsNegotiation *n, gboolean offer_x509)
   else
     accept->methods = XTLS_METHOD_SRP;
   n->stage = STAGE_ACCEPTED;
-  xtls_neg_send (n, accept);
+  neg_send (n, accept);
   n->ops->transport_agreed (n, n->user_data);
   if (n->stage == STAGE_ENDED)
     return;
@@ -269,8 +330,8 @@ xtls_negotiation_decide (XtlsNegotiation *n, XtlsAnswer answer)
   if (answer == XTLS_ANSWER_CANCEL)
     {
       n->pending = XTLS_DECISION_NONE;
-      xtls_neg_fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
-                     XTLS_ERROR_CANCELLED, "cancelled by the user");
+      neg_fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
+                XTLS_ERROR_CANCELLED, "cancelled by the user");
       return;
     }
   if (n->pending != XTLS_DECISION_UNKNOWN_KEY)
@@ -332,7 +393,7 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
   n->block_size = n->config.block_size;
   n->ibb_version = XTLS_IBB_VERSION_1;
 
-  j = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
+  j = neg_new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
   add_content (n, j);
   j->has_transport = TRUE;
   j->ibb_version = n->ibb_version;
@@ -344,7 +405,7 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
   j->methods = XTLS_METHOD_X509 | XTLS_METHOD_SRP;
   n->stage = STAGE_INITIATE_SENT;
   n->accept_deadline = xtls_clock_now (n->config.clock) + n->config.accept_timeout_us;
-  xtls_neg_send (n, j);
+  neg_send (n, j);
 }
 
 void
@@ -374,21 +435,34 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   n->ops->send_result (n, iq->id, n->user_data);
   if (n->app == XTLS_APP_FILE_TRANSFER)
     {
+      const char *message;
+
       /* The file's own checks, then the same <security/> rules as chat. */
-      if (!xtls_neg_ft_offer (n, j))
-        return;
+      if (j->content_name == NULL)
+        {
+          g_free (n->content_name);
+          n->content_name = g_strdup ("a-file-offer");
+        }
+      n->ft_version = j->ft_version;
+      problem = xtls_neg_ft_check_offer (j, n->transport_sid != NULL, &message);
+      if (problem != XTLS_REASON_NONE)
+        {
+          neg_fail (n, problem, XTLS_ERROR_PROTOCOL, message);
+          return;
+        }
+      n->file = xtls_jingle_file_copy (j->file);
+      n->file_pending = TRUE;
     }
   else
     {
       problem = xtls_jingle_check_offer (j);
       if (problem != XTLS_REASON_NONE || n->transport_sid == NULL)
         {
-          xtls_neg_fail (n,
-                         problem != XTLS_REASON_NONE ? problem : XTLS_REASON_UNSUPPORTED_TRANSPORTS,
-                         XTLS_ERROR_PROTOCOL,
-                         problem == XTLS_REASON_SECURITY_ERROR
-                             ? "the peer offered a conversation without encryption"
-                             : "the peer's offer is not a usable XTLS chat offer");
+          neg_fail (n, problem != XTLS_REASON_NONE ? problem : XTLS_REASON_UNSUPPORTED_TRANSPORTS,
+                    XTLS_ERROR_PROTOCOL,
+                    problem == XTLS_REASON_SECURITY_ERROR
+                        ? "the peer offered a conversation without encryption"
+                        : "the peer's offer is not a usable XTLS chat offer");
           return;
         }
     }
@@ -400,11 +474,11 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   if (n->file_pending)
     n->ops->file_offered (n, n->file, n->user_data);
   else
-    xtls_neg_judge_offer (n);
+    judge_offer (n);
 }
 
-void
-xtls_neg_judge_offer (XtlsNegotiation *n)
+static void
+judge_offer (XtlsNegotiation *n)
 {
   switch (check_peer_key (n))
     {
@@ -441,8 +515,8 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
     return;
   if (!j->has_security)
     {
-      xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_PROTOCOL,
-                     "the peer accepted without encryption");
+      neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_PROTOCOL,
+                "the peer accepted without encryption");
       return;
     }
   n->stage = STAGE_ACCEPTED;
@@ -504,8 +578,8 @@ handle_security_info (XtlsNegotiation *n, const XtlsIq *iq)
     }
   else
     {
-      xtls_neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
-                     "the peer chose a method we did not offer");
+      neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+                "the peer chose a method we did not offer");
       return;
     }
   NLOG (n, "peer chose %s", n->method == XTLS_METHOD_SRP ? "srp" : "x509");
@@ -572,6 +646,27 @@ handle_terminate (XtlsNegotiation *n, const XtlsIq *iq)
   n->ops->terminated (n, reason, code, message, n->user_data);
 }
 
+/* A session-info for a file session (already acknowledged). */
+static void
+handle_file_info (XtlsNegotiation *n, const XtlsJingle *j)
+{
+  const guint8 *sha256;
+
+  switch (xtls_neg_ft_read_info (j, n->initiator, &sha256))
+    {
+      case XTLS_JINGLE_INFO_CHECKSUM:
+        if (n->ops->checksum != NULL)
+          n->ops->checksum (n, sha256, n->user_data);
+        break;
+      case XTLS_JINGLE_INFO_RECEIVED:
+        if (n->ops->received != NULL)
+          n->ops->received (n, n->user_data);
+        break;
+      case XTLS_JINGLE_INFO_NONE:
+        break;
+    }
+}
+
 void
 xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
 {
@@ -589,7 +684,7 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
       case XTLS_JINGLE_SESSION_INFO:
         n->ops->send_result (n, iq->id, n->user_data);
         if (n->app == XTLS_APP_FILE_TRANSFER && n->stage != STAGE_ENDED)
-          xtls_neg_ft_session_info (n, iq->jingle);
+          handle_file_info (n, iq->jingle);
         break;
       case XTLS_JINGLE_SESSION_INITIATE:
         /* A repeated initiate for the same sid (server retransmission) is acknowledged again. */
@@ -602,10 +697,10 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
 void
 xtls_negotiation_terminate (XtlsNegotiation *n, XtlsJingleReason reason)
 {
-  XtlsJingle *j = xtls_neg_new_jingle (n, XTLS_JINGLE_SESSION_TERMINATE);
+  XtlsJingle *j = neg_new_jingle (n, XTLS_JINGLE_SESSION_TERMINATE);
 
   j->reason = reason;
-  xtls_neg_send (n, j);
+  neg_send (n, j);
 }
 
 void
@@ -615,6 +710,61 @@ xtls_negotiation_end (XtlsNegotiation *n)
   n->pending = XTLS_DECISION_NONE;
   n->accept_deadline = 0;
   wipe_password (n);
+}
+
+/* ---- file transfer (XEP-0234; the Jingle parts are negotiation-ft.c's) ---------------- */
+
+void
+xtls_negotiation_accept_file (XtlsNegotiation *n, gboolean accept)
+{
+  if (!n->file_pending || n->stage != STAGE_OFFER_RECEIVED)
+    return;
+  n->file_pending = FALSE;
+  NLOG (n, "the user %s the file", accept ? "accepted" : "declined");
+  if (accept)
+    judge_offer (n);
+}
+
+gboolean
+xtls_negotiation_awaits_file_answer (XtlsNegotiation *n)
+{
+  return n->file_pending && n->stage == STAGE_OFFER_RECEIVED;
+}
+
+static void
+send_file_info (XtlsNegotiation *n, XtlsJingleInfo info, const guint8 *sha256)
+{
+  XtlsJingle *j = neg_new_jingle (n, XTLS_JINGLE_SESSION_INFO);
+
+  xtls_neg_ft_fill_info (j, info, n->ft_version, n->content_name, n->content_creator, sha256);
+  neg_send (n, j);
+}
+
+void
+xtls_negotiation_send_checksum (XtlsNegotiation *n, const guint8 *sha256)
+{
+  g_return_if_fail (sha256 != NULL);
+  if (n->stage == STAGE_ACCEPTED)
+    send_file_info (n, XTLS_JINGLE_INFO_CHECKSUM, sha256);
+}
+
+void
+xtls_negotiation_send_received (XtlsNegotiation *n)
+{
+  if (n->stage == STAGE_ACCEPTED)
+    send_file_info (n, XTLS_JINGLE_INFO_RECEIVED, NULL);
+}
+
+gboolean
+xtls_negotiation_is_file (XtlsNegotiation *n)
+{
+  return n->app == XTLS_APP_FILE_TRANSFER;
+}
+
+const XtlsJingleFile *
+xtls_negotiation_get_file (XtlsNegotiation *n)
+{
+  return n->file;
 }
 
 /* ---- life cycle and accessors ------------------------------------------------------- */

@@ -44,7 +44,7 @@ typedef struct
                       const char *message, gpointer user_data);
   /* Up: a certificate learned in a password session differs from the pin (not replaced). */
   void (*key_conflict) (XtlsNegotiation *neg, const char *fingerprint, gpointer user_data);
-  /* File sessions only (negotiation-ft.c); NULL for chat. */
+  /* File sessions only; NULL for chat. */
   /* Up: an admissible file offer: answer with xtls_negotiation_accept_file(). */
   void (*file_offered) (XtlsNegotiation *neg, const XtlsJingleFile *file, gpointer user_data);
   /* Up: the sender's <checksum/> (XEP-0234 §8.1): XTLS_SHA256_LEN bytes. */
@@ -116,7 +116,7 @@ const char *xtls_negotiation_get_initiator (XtlsNegotiation *neg);
 XtlsMethod xtls_negotiation_get_method (XtlsNegotiation *neg);
 const char *xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *neg);
 XtlsDecision xtls_negotiation_get_pending (XtlsNegotiation *neg);
-/* ---- file transfer (negotiation-ft.c; XEP-0234 over the XTLS draft) ---- */
+/* ---- file transfer (XEP-0234 over the XTLS draft) ---- */
 
 /* The session offers or was offered a file (XTLS_APP_FILE_TRANSFER). */
 gboolean xtls_negotiation_is_file (XtlsNegotiation *neg);
