@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "wire-private.h"
 #include "xtls-error.h"
 
 typedef struct
@@ -625,6 +626,34 @@ xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len)
     return FALSE;
   xtls_hub_enter (hub);
   ours = route (hub, iq);
+  xtls_hub_leave (hub);
+  return ours;
+}
+
+gboolean
+xtls_hub_receive_ibb_data (XtlsHub *hub, const char *from, const char *id, const char *sid,
+                           const char *seq, const char *data)
+{
+  XtlsIq iq = { .type = XTLS_IQ_SET, .payload = XTLS_IQ_PAYLOAD_IBB };
+  gboolean ours;
+
+  g_return_val_if_fail (hub != NULL, FALSE);
+
+  /* The checks xtls_wire_parse_iq() and xtls_hub_receive() make for the same stanza. */
+  if (from == NULL || id == NULL || too_long (id, MAX_TOKEN_BYTES) || sid == NULL || sid[0] == '\0')
+    return FALSE;
+  iq.id = (char *)id;
+  iq.from = (char *)from;
+  iq.ibb.kind = XTLS_IBB_PACKET_DATA;
+  iq.ibb.iq_id = id;
+  iq.ibb.sid = sid;
+  /* XEP-0047 §3: anything but a 16-bit decimal is "no seq", for the IBB engine to reject. */
+  iq.ibb.has_seq = xtls_wire_parse_decimal (seq, 65535, &iq.ibb.seq);
+  if (!iq.ibb.has_seq)
+    iq.ibb.seq = 0;
+  iq.ibb.data = data != NULL ? data : "";
+  xtls_hub_enter (hub);
+  ours = route (hub, &iq);
   xtls_hub_leave (hub);
   return ours;
 }

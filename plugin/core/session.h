@@ -155,6 +155,13 @@ void xtls_hub_free (XtlsHub *hub);
  * answered as the protocol requires); FALSE leaves it to the caller (libpurple). */
 gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
 
+/* The same for an IBB <data/> IQ set (XEP-0047 §3) the caller has already parsed: its
+ * server-stamped @from, its @id, and the <data/> element's sid and seq attributes (as text,
+ * NULL if absent) and text. Saves serializing and parsing again the stanza that carries most
+ * of the bytes; the answer is the same as xtls_hub_receive() would give. */
+gboolean xtls_hub_receive_ibb_data (XtlsHub *hub, const char *from, const char *id,
+                                    const char *sid, const char *seq, const char *data);
+
 /* Starts (or returns the live) session with @peer_jid, a full JID. */
 XtlsSession *xtls_hub_start (XtlsHub *hub, const char *peer_jid);
 /* Starts a new encrypted file-transfer session with @peer_jid (a full JID) offering @file

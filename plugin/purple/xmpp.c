@@ -289,21 +289,35 @@ xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid)
 
 /* ---- incoming IQs ------------------------------------------------------------------------- */
 
-static gboolean
-is_claimable (xmlnode *iq)
+static xmlnode *
+payload_of (xmlnode *iq)
 {
   for (xmlnode *child = iq->child; child != NULL; child = child->next)
-    {
-      const char *ns;
-      if (child->type != XMLNODE_TYPE_TAG)
-        continue;
-      ns = xmlnode_get_namespace (child);
-      for (gsize i = 0; i < G_N_ELEMENTS (claimable); i++)
-        if (g_strcmp0 (ns, claimable[i]) == 0)
-          return TRUE;
-      return FALSE;
-    }
+    if (child->type == XMLNODE_TYPE_TAG)
+      return child;
+  return NULL;
+}
+
+static gboolean
+is_claimable (xmlnode *payload)
+{
+  const char *ns = payload != NULL ? xmlnode_get_namespace (payload) : NULL;
+
+  for (gsize i = 0; ns != NULL && i < G_N_ELEMENTS (claimable); i++)
+    if (strcmp (ns, claimable[i]) == 0)
+      return TRUE;
   return FALSE;
+}
+
+/* Most of the bytes arrive as IBB <data/> sets: the core takes their fields as libpurple
+ * parsed them, rather than the stanza serialized here and parsed again there. */
+static gboolean
+receive_ibb_data (XtlsAccount *xa, const char *id, const char *from, xmlnode *payload)
+{
+  g_autofree char *text = xmlnode_get_data (payload);
+
+  return xtls_hub_receive_ibb_data (xa->hub, from, id, xmlnode_get_attrib (payload, "sid"),
+                                    xmlnode_get_attrib (payload, "seq"), text);
 }
 
 /* First in libpurple's order (TESTING-NOTES): TRUE stops all further handling, so only what
@@ -313,6 +327,7 @@ on_receiving_iq (PurpleConnection *gc, const char *type, const char *id, const c
                  xmlnode *iq, gpointer data)
 {
   XtlsAccount *xa = xtls_glue_find_gc (gc);
+  xmlnode *payload = payload_of (iq);
   g_autofree char *xml = NULL;
   gboolean ours;
   int len = 0;
@@ -329,12 +344,18 @@ on_receiving_iq (PurpleConnection *gc, const char *type, const char *id, const c
           return TRUE;
         }
     }
-  else if (!is_claimable (iq))
+  else if (!is_claimable (payload))
     return FALSE;
 
-  xml = xmlnode_to_str (iq, &len);
   xa->delivered = FALSE;
-  ours = xtls_hub_receive (xa->hub, xml, len);
+  if (strcmp (type, "set") == 0 && strcmp (payload->name, "data") == 0
+      && g_strcmp0 (xmlnode_get_namespace (payload), NS_IBB) == 0)
+    ours = receive_ibb_data (xa, id, from, payload);
+  else
+    {
+      xml = xmlnode_to_str (iq, &len);
+      ours = xtls_hub_receive (xa->hub, xml, len);
+    }
   if (xa->delivered && xa->out_lone)
     schedule_flush (xa, TRUE);
   xa->delivered = FALSE;
