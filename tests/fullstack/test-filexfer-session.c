@@ -56,6 +56,20 @@ bob_offer (XtlsLoopback *lb, guint i)
   return g_ptr_array_index (lb->bob->file_offers, i);
 }
 
+/* Runs legs until bob's first incoming file has stored at least @bytes (in mid-file). */
+static void
+run_until_stored (XtlsLoopback *lb, gsize bytes)
+{
+  guint legs = 0;
+
+  while (lb->bob->file_offers->len == 0
+         || xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->stored->len < bytes)
+    {
+      g_assert_cmpuint (xtls_loopback_leg (lb), >, 0);
+      g_assert_cmpuint (++legs, <, MAX_LEGS);
+    }
+}
+
 static void
 assert_complete (XtlsLoopback *lb, XtlsSession *sent, XtlsSession *got, GBytes *contents)
 {
@@ -367,17 +381,11 @@ cancel_mid_transfer (Fixture *f, gboolean by_sender)
   g_autoptr (GBytes) contents = make_contents (1024 * 1024);
   XtlsSession *sent, *got;
   XtlsTestFile *in, *out;
-  guint legs = 0;
 
   xtls_loopback_pin_both (lb);
   lb->bob->file_answer = 1;
   sent = xtls_test_peer_send_file (lb->alice, "big.bin", contents, TRUE);
-  while (lb->bob->file_offers->len == 0
-         || xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->stored->len < 100000)
-    {
-      g_assert_cmpuint (xtls_loopback_leg (lb), >, 0);
-      g_assert_cmpuint (++legs, <, MAX_LEGS);
-    }
+  run_until_stored (lb, 100000);
   got = bob_offer (lb, 0);
   xtls_session_cancel_file (by_sender ? sent : got);
   xtls_loopback_run (lb, MAX_LEGS);
@@ -423,18 +431,12 @@ test_vanishes (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) contents = make_contents (512 * 1024);
   XtlsSession *sent, *got;
   XtlsTestFile *in, *out;
-  guint legs = 0;
 
   xtls_loopback_pin_both (lb);
   lb->bob->file_answer = 1;
   sent = xtls_test_peer_send_file (lb->alice, "big.bin", contents, TRUE);
   out = xtls_test_peer_file (lb->alice, sent);
-  while (lb->bob->file_offers->len == 0
-         || xtls_test_peer_file (lb->bob, bob_offer (lb, 0))->stored->len < 50000)
-    {
-      g_assert_cmpuint (xtls_loopback_leg (lb), >, 0);
-      g_assert_cmpuint (++legs, <, MAX_LEGS);
-    }
+  run_until_stored (lb, 50000);
   got = bob_offer (lb, 0);
   in = xtls_test_peer_file (lb->bob, got);
   xtls_loopback_drop_all (lb);

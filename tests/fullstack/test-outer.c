@@ -484,6 +484,16 @@ offer (Target *t, const char *from, const char *sid)
   g_assert_true (xtls_hub_receive (t->hub, xml, -1));
 }
 
+/* Offer number @i, from the JID @jid_format makes of @i, with sid "s<i>". */
+static void
+offer_nth (Target *t, const char *jid_format, guint i)
+{
+  g_autofree char *from = g_strdup_printf (jid_format, i);
+  g_autofree char *sid = g_strdup_printf ("s%u", i);
+
+  offer (t, from, sid);
+}
+
 /* Ten devices of one contact offer at once: one dialog, the rest refused. */
 static void
 test_bounds_one_dialog_per_contact (void)
@@ -492,9 +502,7 @@ test_bounds_one_dialog_per_contact (void)
 
   for (guint i = 0; i < 10; i++)
     {
-      g_autofree char *from = g_strdup_printf ("mallory@evil.example/r%u", i);
-      g_autofree char *sid = g_strdup_printf ("s%u", i);
-      offer (t, from, sid);
+      offer_nth (t, "mallory@evil.example/r%u", i);
     }
   g_assert_cmpuint (t->decisions, ==, 1);
   g_assert_cmpuint (xtls_hub_count_sessions (t->hub), ==, 1);
@@ -510,9 +518,7 @@ test_bounds_rate (void)
 
   for (guint i = 0; i < 40; i++)
     {
-      g_autofree char *from = g_strdup_printf ("user%u@many.example/r", i);
-      g_autofree char *sid = g_strdup_printf ("s%u", i);
-      offer (t, from, sid);
+      offer_nth (t, "user%u@many.example/r", i);
     }
   g_assert_cmpuint (t->decisions, ==, 8);
   g_assert_cmpuint (count_sent (t, "resource-constraint"), ==, 32);
@@ -532,11 +538,9 @@ test_bounds_total (void)
 
   for (guint i = 0; i < 300; i++)
     {
-      g_autofree char *from = g_strdup_printf ("user%u@many.example/r", i);
-      g_autofree char *sid = g_strdup_printf ("s%u", i);
       xtls_fake_clock_advance (&t->clock, 2 * G_USEC_PER_SEC);
       xtls_hub_tick (t->hub);
-      offer (t, from, sid);
+      offer_nth (t, "user%u@many.example/r", i);
       g_assert_cmpuint (xtls_hub_count_sessions (t->hub), <=, 64 + 32);
     }
   g_assert_cmpuint (count_sent (t, "resource-constraint"), >, 0);
