@@ -373,18 +373,6 @@ xtls_chat_queue (XtlsChat *c, guint64 id, const char *body)
 }
 
 void
-xtls_chat_take_outbox (XtlsChat *to, XtlsChat *from)
-{
-  Outgoing *o;
-
-  while ((o = g_queue_pop_head (&from->unconfirmed)) != NULL)
-    g_queue_push_tail (&to->outbox, o);
-  while ((o = g_queue_pop_head (&from->outbox)) != NULL)
-    g_queue_push_tail (&to->outbox, o);
-  flush (to);
-}
-
-void
 xtls_chat_request_certificate (XtlsChat *c)
 {
   if (c->stopped || c->pubkey_iq_id != NULL)

@@ -53,8 +53,6 @@ void xtls_chat_open (XtlsChat *chat, const char *stream_id);
 void xtls_chat_receive (XtlsChat *chat, const char *data, gsize len);
 /* Queues message @body (copied) under @id; written as soon as the stream is open. */
 void xtls_chat_queue (XtlsChat *chat, guint64 id, const char *body);
-/* Moves @from's unsent messages to @to, in order (a restarted or tie-broken session). */
-void xtls_chat_take_outbox (XtlsChat *to, XtlsChat *from);
 /* Asks the peer for its certificate, inside the tunnel (after an SRP handshake). */
 void xtls_chat_request_certificate (XtlsChat *chat);
 /* Sends </stream:stream> (once). */

@@ -275,7 +275,7 @@ release_ended (XtlsHub *hub, gint64 now)
     }
 }
 
-/* A new session for @peer_jid, replacing an ended one (whose unsent messages move over). */
+/* A new session for @peer_jid, replacing an ended one (its messages were already reported). */
 static XtlsSession *
 replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
 {
@@ -284,7 +284,6 @@ replace_session (XtlsHub *hub, XtlsSession *old, const char *peer_jid)
   if (old != NULL)
     {
       g_hash_table_remove (hub->sessions, xtls_session_get_peer (old));
-      xtls_session_take_outbox (s, old);
       xtls_hub_bury (hub, old, (GDestroyNotify)xtls_session_free);
     }
   g_hash_table_insert (hub->sessions, (gpointer)xtls_session_get_peer (s), s);

@@ -85,8 +85,6 @@ void xtls_session_fail (XtlsSession *session, XtlsJingleReason reason, const GEr
 /* Ends the session at once because the account goes away: a polite end without waiting for
  * acknowledgements; the session counts as FINISHED, not FAILED. */
 void xtls_session_stop_now (XtlsSession *session);
-/* Hands the unsent messages of @from over to @to (tie-break loser, restarted peer). */
-void xtls_session_take_outbox (XtlsSession *to, XtlsSession *from);
 gint64 xtls_session_next_deadline (XtlsSession *session);
 void xtls_session_tick (XtlsSession *session, gint64 now);
 

@@ -954,13 +954,6 @@ xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
                "the peer rejected a session request");
 }
 
-void
-xtls_session_take_outbox (XtlsSession *to, XtlsSession *from)
-{
-  if (to->chat != NULL && from->chat != NULL)
-    xtls_chat_take_outbox (to->chat, from->chat);
-}
-
 /* ---- deadlines ------------------------------------------------------------------------ */
 
 static gint64
