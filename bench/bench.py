@@ -9,7 +9,10 @@ Per run (one fresh pair of clients per run and window):
                  TLS 1.3), in ms and in peer round trips
   encrypted RTT  the same echo through the tunnel; ratio = encrypted / plaintext
   throughput     bursts of 10 B, 1 KB and 64 KB messages, and 1 MB as 8 messages of 128 KiB
-                 (a body is at most 192 KiB), from the first message sent to the last received
+                 (a body is at most 256 KiB), from the first message sent to the last received;
+                 the 1 MB again with PURPLE_MESSAGE_NO_LINKIFY (libpurple's own display work
+                 on a sent message, ~10 ms per 128 KiB, left out: the tunnel's throughput),
+                 and once as plaintext messages before the session (libpurple alone)
   window 1       2 x 128 KiB with XTLS_IBB_WINDOW=1 (a second pair) against the default window
   raw IBB        the same server and proxies, no plugin and no TLS: 4096-byte IBB-style
                  <data/> IQs, each answered by a result, window 16 (the tunnel's default)
@@ -44,7 +47,7 @@ from harness import Client, kill_all_children  # noqa: E402
 from prosody import DOMAIN, Prosody  # noqa: E402
 from wireproxy import WireProxy  # noqa: E402
 
-# (bytes per message, label, messages sent back to back). A message body is at most 192 KiB
+# (bytes per message, label, messages sent back to back). A message body is at most 256 KiB
 # (XTLS_MAX_BODY_BYTES, README "Limits"), so 1 MB travels as 8 messages of 128 KiB.
 SIZES = [(10, "10 B", 40), (1024, "1 KB", 40), (64 * 1024, "64 KB", 4),
          (128 * 1024, "1 MB", 8)]
@@ -141,13 +144,15 @@ class Pair:
         self.alice.wait_for(rf"^RECV \S+ \d+ \S*{tag}-pong", 30)
         return self.alice.times[self.alice.cursor - 1] - t0
 
-    def transfer(self, tag, size, count):
-        """Seconds from the first im until bob has received @count messages of @size."""
+    def transfer(self, tag, size, count, verb="im"):
+        """Seconds from the first im until bob has received @count messages of @size.
+        @verb "im-nolink" sends with PURPLE_MESSAGE_NO_LINKIFY (see one_run)."""
         pad = "x" * max(0, size - len(tag) - 6)
         t0 = time.monotonic()
         for i in range(count):
-            self.alice.im(self.bob.bare, f"{tag}-{i:04d}-{pad}"[:size] if size > 20 else
-                          f"{tag}{i:03d}"[:max(size, 1)])
+            text = (f"{tag}-{i:04d}-{pad}"[:size] if size > 20 else
+                    f"{tag}{i:03d}"[:max(size, 1)])
+            self.alice.send(f"{verb} {self.bob.bare} {text}")
         for i in range(count):
             self.bob.wait_for(r"^RECV ", 120)
         return self.bob.times[self.bob.cursor - 1] - t0
@@ -290,6 +295,9 @@ def one_run(prosody, variant, workdir, index, delay, fig):
     with Pair(prosody, run, index, delay) as p:
         p.pin_keys()
         plain = statistics.median(p.echo(f"p{i}") for i in range(PINGS))
+        # The same 1 MB as plaintext messages (no tunnel): what libpurple itself costs.
+        secs = p.transfer("plain", 128 * 1024, 8)
+        fig.setdefault("plain 1 MB", []).append(128 * 1024 * 8 / secs)
         ttp = p.go_private()
         enc = statistics.median(p.echo(f"e{i}") for i in range(PINGS))
         fig.setdefault("plain", []).append(plain)
@@ -300,6 +308,11 @@ def one_run(prosody, variant, workdir, index, delay, fig):
         for size, label, count in SIZES:
             secs = p.transfer(f"t{size}", size, count)
             fig.setdefault(f"tput {label}", []).append(size * count / secs)
+        # libpurple turns every sent message into links for its own display before any plugin
+        # sees it (purple_markup_linkify, ~10 ms per 128 KiB on this machine, the same with or
+        # without XTLS). Sent with PURPLE_MESSAGE_NO_LINKIFY, the 1 MB measures the tunnel.
+        secs = p.transfer("nolink", 128 * 1024, 8, verb="im-nolink")
+        fig.setdefault("tput 1 MB nolink", []).append(128 * 1024 * 8 / secs)
         secs = p.transfer("wdef", WINDOW_BYTES, 2)
         fig.setdefault("win default", []).append(2 * WINDOW_BYTES / secs)
     with Pair(prosody, run, f"{index}w", delay, window=1) as p:
@@ -309,7 +322,8 @@ def one_run(prosody, variant, workdir, index, delay, fig):
         fig.setdefault("win 1", []).append(2 * WINDOW_BYTES / secs)
     raw = raw_ibb(prosody, run, index, delay, 16, RAW_BYTES)
     fig.setdefault("raw", []).append(RAW_BYTES / raw)
-    fig.setdefault("tunnel/raw", []).append(fig["tput 1 MB"][-1] / (RAW_BYTES / raw))
+    fig.setdefault("tunnel/raw", []).append(fig["tput 1 MB nolink"][-1] / (RAW_BYTES / raw))
+    fig.setdefault("linkified/raw", []).append(fig["tput 1 MB"][-1] / (RAW_BYTES / raw))
 
 
 def report(variant, figs, delays, runs, mem, out):
@@ -330,8 +344,13 @@ def report(variant, figs, delays, runs, mem, out):
         ("256 KiB (2 messages), window 16 / window 1",
          lambda d: f"{med(d, 'win default') / med(d, 'win 1'):.1f}x "
                    f"({kib(d, 'win default')} vs {kib(d, 'win 1')})"),
+        ("1 MB as plaintext messages (no tunnel, 8 stanzas)", lambda d: kib(d, "plain 1 MB")),
         ("raw IBB baseline, 4096-byte IQs, window 16", lambda d: kib(d, "raw")),
-        ("tunnel 1 MB / raw IBB (goal >= 0.8x)", lambda d: f"{med(d, 'tunnel/raw'):.2f}x"),
+        ("tunnel: 1 MB sent without linkify", lambda d: kib(d, "tput 1 MB nolink")),
+        ("tunnel 1 MB (no linkify) / raw IBB (goal >= 0.8x)",
+         lambda d: f"{med(d, 'tunnel/raw'):.2f}x"),
+        ("1 MB as Pidgin sends it (linkified) / raw IBB",
+         lambda d: f"{med(d, 'linkified/raw'):.2f}x"),
     ]
     lines = [f"# {variant.label}: median of {runs} interleaved runs, real Prosody on loopback, "
              f"delay proxy per client, block-size 4096, x509/TLS 1.3",
