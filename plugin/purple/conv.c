@@ -345,42 +345,37 @@ xtls_conv_stop (XtlsAccount *xa, const char *peer)
 
 /* ---- outgoing messages ------------------------------------------------------------------- */
 
-/* Decides, before libpurple sends a typed message, whether it must go through the tunnel.
- * If so the plaintext send is cancelled (*message = NULL) and the message shown by us. */
-static void
-on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpointer data)
+/* Whether a message for contact @c must not go out in plaintext: a session runs or is being
+ * set up, the conversation has been private (held), or the user's policy asks for encryption
+ * (opportunistic: when one of the contact's resources supports XTLS). */
+static gboolean
+must_encrypt (XtlsAccount *xa, XtlsContact *c, XtlsSession *s)
 {
-  XtlsAccount *xa = xtls_glue_find (account);
-  XtlsContact *c;
-  XtlsSession *s;
-  int policy;
-  g_autofree char *text = NULL;
+  int policy = xtls_glue_policy (xa, c->bare);
+  gboolean supported = FALSE;
+
+  if (s != NULL || c->wanted || c->held || c->resolving != NULL
+      || policy == XTLS_API_POLICY_REQUIRE)
+    return TRUE;
+  if (policy == XTLS_API_POLICY_OPPORTUNISTIC)
+    {
+      GList *resources = xtls_xmpp_resources (xa, c->bare);
+      for (GList *r = resources; r != NULL && !supported; r = r->next)
+        supported = xtls_xmpp_peer_supports (xa, r->data);
+      g_list_free (resources);
+    }
+  return supported;
+}
+
+/* @text (plain text) goes through the tunnel, waits for it, or is reported as not sent;
+ * never in plaintext. @echo: write it into the conversation as sent (a typed message:
+ * libpurple's own write was cancelled with it). */
+static void
+take_outgoing (XtlsAccount *xa, XtlsContact *c, XtlsSession *s, const char *receiver,
+               const char *text, gboolean echo)
+{
   g_autofree char *shown = NULL;
 
-  if (xa == NULL || message == NULL || *message == NULL || receiver == NULL)
-    return;
-  c = xtls_contact_get (xa, receiver);
-  s = xtls_conv_session (xa, c->bare);
-  policy = xtls_glue_policy (xa, c->bare);
-  if (s == NULL && !c->wanted && !c->held && c->resolving == NULL
-      && policy != XTLS_API_POLICY_REQUIRE)
-    {
-      gboolean supported = FALSE;
-      if (policy == XTLS_API_POLICY_OPPORTUNISTIC)
-        {
-          GList *resources = xtls_xmpp_resources (xa, c->bare);
-          for (GList *r = resources; r != NULL && !supported; r = r->next)
-            supported = xtls_xmpp_peer_supports (xa, r->data);
-          g_list_free (resources);
-        }
-      if (!supported)
-        return; /* plaintext, as the user's policy allows */
-    }
-
-  /* From here on nothing reaches the server in plaintext. */
-  text = purple_markup_strip_html (*message);
-  g_free (*message);
-  *message = NULL;
   if (strlen (text) > xtls_session_max_body_bytes ())
     {
       /* Refused here, before anything is written as sent: the receiver could not take it
@@ -403,12 +398,13 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
              "start a new one or /xtls stop to chat unencrypted"));
       return;
     }
-  shown = g_markup_escape_text (text, -1);
-  {
-    g_autofree char *marked = g_strconcat (LOCK_MARK, shown, NULL);
-    purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
-                          PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
-  }
+  if (echo)
+    {
+      shown = g_markup_escape_text (text, -1);
+      g_autofree char *marked = g_strconcat (LOCK_MARK, shown, NULL);
+      purple_conv_im_write (PURPLE_CONV_IM (conversation (xa, c->bare)), NULL, marked,
+                            PURPLE_MESSAGE_SEND | log_flags (), time (NULL));
+    }
   if (s != NULL)
     {
       send_through (xa, s, text);
@@ -418,6 +414,47 @@ on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpo
   g_queue_push_tail (&c->waiting, g_strdup (text));
   if (c->resolving == NULL)
     xtls_conv_start (xa, receiver);
+}
+
+/* Decides, before libpurple sends a typed message, whether it must go through the tunnel.
+ * If so the plaintext send is cancelled (*message = NULL) and the message shown by us. */
+static void
+on_sending_im (PurpleAccount *account, const char *receiver, char **message, gpointer data)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  XtlsContact *c;
+  XtlsSession *s;
+  g_autofree char *text = NULL;
+
+  if (xa == NULL || message == NULL || *message == NULL || receiver == NULL)
+    return;
+  c = xtls_contact_get (xa, receiver);
+  s = xtls_conv_session (xa, c->bare);
+  if (!must_encrypt (xa, c, s))
+    return; /* plaintext, as the user's policy allows */
+
+  /* From here on nothing reaches the server in plaintext. */
+  text = purple_markup_strip_html (*message);
+  g_free (*message);
+  *message = NULL;
+  take_outgoing (xa, c, s, receiver, text, TRUE);
+}
+
+gboolean
+xtls_conv_divert_stanza (XtlsAccount *xa, const char *to, const char *body)
+{
+  XtlsContact *c = xtls_contact_get (xa, to);
+  XtlsSession *s = xtls_conv_session (xa, c->bare);
+
+  if (!must_encrypt (xa, c, s))
+    {
+      xtls_conv_prune (xa);
+      return FALSE;
+    }
+  purple_debug_info ("xtls", "a message stanza sent around the conversation (serv_send_im or "
+                             "an auto-reply) was kept out of plaintext\n");
+  take_outgoing (xa, c, s, to, body, FALSE);
+  return TRUE;
 }
 
 /* ---- incoming messages ------------------------------------------------------------------- */

@@ -111,6 +111,11 @@ gboolean xtls_conv_start (XtlsAccount *xa, const char *peer);
 void xtls_conv_stop (XtlsAccount *xa, const char *peer);
 /* The support check for @contact finished: @full_jid supports XTLS, or NULL if none does. */
 void xtls_conv_resolved (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
+/* A <message/> with @body (plain text) for @to is about to leave as a stanza that did not come
+ * through the conversation (serv_send_im from a bot or another plugin, libpurple's away
+ * auto-reply). TRUE when it must not go out in plaintext: it then goes through the tunnel,
+ * waits for it, or is reported as not sent, and the caller drops the stanza. */
+gboolean xtls_conv_divert_stanza (XtlsAccount *xa, const char *to, const char *body);
 /* A system message in the conversation with @bare (created if needed). */
 void xtls_conv_notice (XtlsAccount *xa, const char *bare, PurpleMessageFlags flags,
                        const char *format, ...) G_GNUC_PRINTF (4, 5);

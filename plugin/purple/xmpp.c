@@ -440,6 +440,58 @@ on_received_im (PurpleAccount *account, const char *who, const char *text, Purpl
     xa->delivered = TRUE;
 }
 
+/* ---- messages that bypass the conversation ------------------------------------------------
+ *
+ * conv.c catches what the user types (sending-im-msg). Bots and other plugins calling
+ * serv_send_im(), and libpurple's own away auto-reply, reach the jabber prpl without that
+ * signal: for a contact whose conversation must stay private, their <message/> is caught
+ * here instead, just before the prpl serializes it (our handler runs right before the prpl's
+ * own sender, which is connected at PURPLE_SIGNAL_PRIORITY_HIGHEST, so other plugins have
+ * made their changes). The prpl cannot take a NULL node there (2.14 serializes whatever is
+ * left), so the stanza loses its body and XHTML (nothing private is left even if the next
+ * step failed) and the text it becomes is dropped in jabber-sending-text, which does allow
+ * cancelling. The message itself goes through the tunnel or is reported as not sent. */
+
+static PurpleConnection *dropping_message; /* the next <message text of this gc is dropped */
+
+static void
+on_sending_xmlnode (PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+  xmlnode *node = packet != NULL ? *packet : NULL;
+  XtlsAccount *xa;
+  xmlnode *body;
+  const char *to, *type;
+  g_autofree char *text = NULL;
+
+  if (node == NULL || g_strcmp0 (node->name, "message") != 0)
+    return;
+  type = xmlnode_get_attrib (node, "type");
+  to = xmlnode_get_attrib (node, "to");
+  body = xmlnode_get_child (node, "body");
+  if (body == NULL || to == NULL || g_strcmp0 (type, "groupchat") == 0 || g_strcmp0 (type, "error") == 0)
+    return;
+  xa = xtls_glue_find (purple_connection_get_account (gc));
+  if (xa == NULL)
+    return;
+  text = xmlnode_get_data (body);
+  if (!xtls_conv_divert_stanza (xa, to, text != NULL ? text : ""))
+    return;
+  for (xmlnode *child; (child = xmlnode_get_child (node, "body")) != NULL
+                       || (child = xmlnode_get_child (node, "html")) != NULL;)
+    xmlnode_free (child);
+  dropping_message = gc;
+}
+
+static void
+on_sending_text (PurpleConnection *gc, char **text, gpointer data)
+{
+  if (dropping_message == NULL || dropping_message != gc || text == NULL || *text == NULL)
+    return;
+  dropping_message = NULL;
+  if (g_str_has_prefix (*text, "<message"))
+    *text = NULL; /* the prpl's own buffer: it frees it */
+}
+
 void
 xtls_xmpp_init (PurplePlugin *plugin)
 {
@@ -451,6 +503,12 @@ xtls_xmpp_init (PurplePlugin *plugin)
                          PURPLE_CALLBACK (on_receiving_presence), NULL);
   purple_signal_connect (purple_conversations_get_handle (), "received-im-msg", plugin,
                          PURPLE_CALLBACK (on_received_im), NULL);
+  purple_signal_connect_priority (jabber, "jabber-sending-xmlnode", plugin,
+                                  PURPLE_CALLBACK (on_sending_xmlnode), NULL,
+                                  PURPLE_SIGNAL_PRIORITY_HIGHEST - 1);
+  purple_signal_connect_priority (jabber, "jabber-sending-text", plugin,
+                                  PURPLE_CALLBACK (on_sending_text), NULL,
+                                  PURPLE_SIGNAL_PRIORITY_HIGHEST);
 }
 
 void

@@ -4,6 +4,7 @@ xtls-client line protocol (xtls-client*.c). Commands, one per line on stdin (fie
 by single spaces, the last one may contain spaces):
     im JID TEXT                 type TEXT into the IM conversation (purple_conv_im_send)
     im-nolink JID TEXT          the same with PURPLE_MESSAGE_NO_LINKIFY (no links made for display)
+    serv-im JID TEXT            as a bot sends: serv_send_im(), no conversation -> SERV-IM-SENT JID RC
     cmd JID COMMANDLINE         run a conversation command there, e.g. "cmd bob@localhost
                                 xtls start" -> CMD STATUS [ERROR] (PurpleCmdStatus)
     ipc NAME ARGS...            the plugin's IPC (xtls-api.h; the account is implicit)

@@ -807,6 +807,46 @@ def scenario_endings(sc):
     alice.ping()
 
 
+def scenario_bot_send(sc):
+    """(10) A bot's serv_send_im() (no conversation, no sending-im-msg signal) to a contact in
+    a private conversation goes through the tunnel: bob receives it, neither wire carries it.
+    After bob ends the session, alice's next serv_send_im() is reported as not sent and
+    crosses no wire; a plain contact (policy allows plaintext) still gets it in plaintext."""
+    alice, bob = make_pair(sc)
+    note_private(sc)
+    start_private(sc, alice, bob, policy_verified)
+    tok = sc.run.token
+    inside = f"bot-inside-{tok}"
+    sc.run.private_texts.append(inside)
+    marks = marks_of(alice, bob)
+    alice.send(f"serv-im {bob.bare} {inside}")
+    alice.wait_for(rf"^SERV-IM-SENT {re.escape(bob.bare)} ", 10, since=marks[alice])
+    wait_received(bob, inside, marks[bob])
+    if not any(inside in text and text.startswith("\U0001F512") for _c, _w, _f, text in
+               conv_events(bob, marks[bob], MSG_RECV)):
+        raise HarnessError(f"bob: {inside!r} was not shown as a private (padlocked) message")
+
+    bob.cmd(alice.bare, "xtls stop")
+    alice.wait_for(rx_state(bob.bare, STATE_FINISHED), 15, since=marks[alice])
+    after = f"bot-after-{tok}"
+    mark = alice.mark()
+    alice.send(f"serv-im {bob.bare} {after}")
+    wait_conv(alice, r"not sent", mark, what="that the bot's message was not sent")
+    alice.wait_quiet(1.0)
+    for p in (alice.proxy, bob.proxy):
+        if p.contains(after):
+            raise HarnessError(f"{after!r} crossed the wire in plaintext ({p.paths['log']})")
+    if received_tokens(bob, re.escape(after), marks[bob]):
+        raise HarnessError(f"bob received {after!r} after the session ended")
+
+    # Once alice stops too, plaintext is what the user chose: serv_send_im works as without us.
+    alice.cmd(bob.bare, "xtls stop")
+    plain = f"bot-plain-{tok}"
+    mark = bob.mark()
+    alice.send(f"serv-im {bob.bare} {plain}")
+    wait_received(bob, plain, mark)
+
+
 def scenario_ipc_api(sc):
     """(9) What a bot does through IPC alone: pin each other's fingerprint ("trust"), "start",
     "get-state", "get-peer-resource", "get-peer-fingerprint", "stop", "forget"; then a first
@@ -935,6 +975,7 @@ SCENARIOS = [
     ("xtls", "simultaneous-start", scenario_simultaneous_start, 90),
     ("xtls", "endings", scenario_endings, 150),
     ("xtls", "ipc-api", scenario_ipc_api, 90),
+    ("xtls", "bot-send", scenario_bot_send, 90),
     *hostile.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]

@@ -42,6 +42,21 @@ xtls_client_cmd_im (const char *who, const char *text, PurpleMessageFlags flags)
   xtls_client_emit ("IM-SENT %s", who);
 }
 
+/* As a bot sends: serv_send_im() straight to the prpl, no conversation and no sending-im-msg
+ * signal (the plugin must still keep it out of plaintext when the contact is private). */
+static void
+xtls_client_cmd_serv_im (const char *who, const char *text)
+{
+  g_autofree char *markup = NULL;
+  int rc;
+
+  if (!xtls_client_require_connection ("serv-im"))
+    return;
+  markup = g_markup_escape_text (text, -1);
+  rc = serv_send_im (purple_account_get_connection (xtls_client_account ()), who, markup, 0);
+  xtls_client_emit ("SERV-IM-SENT %s %d", who, rc);
+}
+
 static void
 xtls_client_cmd_cmd (const char *who, const char *cmdline)
 {
@@ -97,7 +112,8 @@ xtls_client_handle_line (char *line)
   verb = head[0];
   rest = head[1];
 
-  if (g_str_equal (verb, "im") || g_str_equal (verb, "im-nolink") || g_str_equal (verb, "cmd") || g_str_equal (verb, "sendfile")
+  if (g_str_equal (verb, "im") || g_str_equal (verb, "im-nolink")
+      || g_str_equal (verb, "serv-im") || g_str_equal (verb, "cmd") || g_str_equal (verb, "sendfile")
       || g_str_equal (verb, "feature"))
     {
       g_auto (GStrv) f = g_strsplit (rest != NULL ? rest : "", " ", 2);
@@ -108,6 +124,8 @@ xtls_client_handle_line (char *line)
         }
       if (g_str_equal (verb, "im"))
         xtls_client_cmd_im (f[0], f[1], 0);
+      else if (g_str_equal (verb, "serv-im"))
+        xtls_client_cmd_serv_im (f[0], f[1]);
       else if (g_str_equal (verb, "im-nolink"))
         xtls_client_cmd_im (f[0], f[1], PURPLE_MESSAGE_NO_LINKIFY);
       else if (g_str_equal (verb, "cmd"))
