@@ -11,7 +11,8 @@ by single spaces, the last one may contain spaces):
     answer-input ID TEXT        fill an input request, or the first string field of a
                                 fields request, and press OK
     cancel ID                   cancel a request (action requests: close without a callback)
-    sendfile FULL_JID PATH      libpurple's own file transfer (incoming ones auto-accepted)
+    sendfile JID PATH           serv_send_file (incoming transfers are auto-accepted)
+    xfercancel NAME [BYTES]     cancel the transfer of file NAME once BYTES moved (0: now)
     feature FULL_JID NS         jabber prpl's contact_has_feature -> FEATURE JID NS 0|1
     claim on|off                what the handler of "xtls-decision-needed" returns
     contract                    registered signatures -> CONTRACT signal|ipc NAME SIG, CONTRACT end
@@ -31,7 +32,8 @@ Events, one per line on stdout (texts escape \\ \n \r \t):
     PRESENCE JID available|unavailable|TYPE (full JIDs from every presence stanza, bare JIDs
                                      from buddy-signed-on/off)
     XFER request FROM NAME SIZE | XFER start NAME | XFER done NAME BYTES |
-    XFER sent NAME BYTES | XFER failed NAME
+    XFER sent NAME BYTES | XFER failed NAME LOCAL (LOCAL 1: cancelled here) |
+    XFER progress NAME BYTES (every tenth) | XFER cancelling NAME BYTES | XFERCANCEL NAME N
     PLUGIN loaded PATH | PLUGIN missing | PLUGIN none | PLUGIN load-failed WHY |
     PLUGIN signals N | PLUGIN contract-mismatch ...
     IM-SENT JID | SENDFILE JID | CLAIM on|off

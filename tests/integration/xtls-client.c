@@ -95,6 +95,7 @@ xtls_client_ui_init (void)
   purple_request_set_ui_ops (xtls_client_request_ui_ops ());
   purple_notify_set_ui_ops (xtls_client_notify_ui_ops ());
   purple_connections_set_ui_ops (xtls_client_connection_ui_ops ());
+  purple_xfers_set_ui_ops (xtls_client_xfer_ui_ops_get ());
 }
 
 static GHashTable *
