@@ -132,6 +132,8 @@ char *xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, c
  * new_xfer and can_receive_file; uninit puts them back and ends transfers still waiting. */
 void xtls_xfer_init (PurplePlugin *plugin);
 void xtls_xfer_uninit (void);
+/* Before the account's hub is freed: the ends that follow are the account's going away. */
+void xtls_xfer_account_closing (XtlsAccount *xa);
 /* After the account's hub was freed: transfers still linked to it are cancelled. */
 void xtls_xfer_account_gone (XtlsAccount *xa);
 /* A file session's key decision (no dialog: see xfer.c). */

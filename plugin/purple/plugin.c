@@ -165,6 +165,7 @@ account_free (XtlsAccount *xa)
   while (g_hash_table_iter_next (&iter, NULL, &contact))
     ((XtlsContact *)contact)->stopping = TRUE;
   g_hash_table_remove (accounts, xa->account);
+  xtls_xfer_account_closing (xa);
   g_clear_pointer (&xa->hub, xtls_hub_free);
   xtls_xfer_account_gone (xa);
   xtls_xmpp_flush (xa); /* the terminates just sent, while the connection can carry them */

@@ -43,6 +43,7 @@ typedef struct
   char *final_path;       /* owned, receiver: the name the user chose */
   char *part_path;        /* owned, receiver: where the bytes go until they are verified */
   int fd;                 /* the file being read or written, or -1 */
+  gboolean closing;       /* the account is going away: its sessions end now */
   gint64 last_update;     /* monotonic µs of the last purple_xfer_update_progress */
 } XtlsXfer;
 
@@ -206,6 +207,10 @@ describe_failure (const GError *error)
         case XTLS_FILEXFER_ERROR_PEER_CANCELLED:
           return _ ("your contact cancelled or declined it.");
       }
+  if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_PEER_GONE))
+    return _ ("your contact went offline. A partial file is deleted.");
+  if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_TIMEOUT))
+    return _ ("your contact stopped answering. A partial file is deleted.");
   if (error->domain == XTLS_ERROR)
     return xtls_error_describe (error);
   /* The glue's own errors: reading the file, or writing it (e.g. the disk is full). */
@@ -723,6 +728,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
   XtlsXfer *x = xfer_of_session (s);
   g_autoptr (GError) local = NULL;
   g_autofree char *x_peer = NULL;
+  gboolean closing;
   PurpleXfer *xfer;
   const char *name;
   gboolean receiving;
@@ -730,6 +736,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
   if (x == NULL)
     return;
   x->session = NULL;
+  closing = x->closing;
   x_peer = g_strdup (x->peer);
   xfer = x->xfer;
   purple_xfer_ref (xfer);
@@ -765,7 +772,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
     }
   remove_partial (x);
   xfer_free (x);
-  if (!receiving && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_UNSUPPORTED)
+  if (!receiving && !closing && g_error_matches (error, XTLS_ERROR, XTLS_ERROR_UNSUPPORTED)
       && !purple_xfer_is_canceled (xfer))
     {
       /* Their client answered that it cannot take an encrypted file (an XTLS client that only
@@ -785,19 +792,38 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
       gboolean by_peer = g_error_matches (error, XTLS_FILEXFER_ERROR,
                                           XTLS_FILEXFER_ERROR_PEER_CANCELLED)
                          || g_error_matches (error, XTLS_ERROR, XTLS_ERROR_DECLINED);
-      if (!by_peer)
+      if (closing)
+        xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
+                          /* Translators: %s is the file name */
+                          _ ("The encrypted transfer of %s stopped: your account is going "
+                             "offline (or the plugin was turned off). A partial file is "
+                             "deleted."),
+                          name);
+      else if (!by_peer)
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
                           /* Translators: the first %s is the file name, the second a sentence
                            * saying why */
                           _ ("The encrypted transfer of %s failed: %s"), name,
                           describe_failure (error));
-      if (purple_xfer_get_status (xfer) == PURPLE_XFER_STATUS_STARTED
-          || purple_xfer_get_status (xfer) == PURPLE_XFER_STATUS_ACCEPTED || by_peer)
+      /* libpurple's window says "Failed" for a remote end, "Cancelled" for a local one. */
+      if (!closing
+          && (purple_xfer_get_status (xfer) == PURPLE_XFER_STATUS_STARTED
+              || purple_xfer_get_status (xfer) == PURPLE_XFER_STATUS_ACCEPTED || by_peer))
         purple_xfer_cancel_remote (xfer);
       else
         purple_xfer_cancel_local (xfer);
     }
   purple_xfer_unref (xfer);
+}
+
+/* The account is about to free its hub: the file sessions that end now end because of that,
+ * not because of anyone's cancel. */
+void
+xtls_xfer_account_closing (XtlsAccount *xa)
+{
+  for (GList *l = live; l != NULL; l = l->next)
+    if (((XtlsXfer *)l->data)->account == xa->account)
+      ((XtlsXfer *)l->data)->closing = TRUE;
 }
 
 /* The account goes away (its hub was freed, so every file session has ended): anything still

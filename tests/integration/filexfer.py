@@ -161,31 +161,95 @@ def scenario_private_file_50mib(sc):
         raise HarnessError(f"50 MiB took {elapsed:.1f} s (limit 60 s)")
 
 
-def scenario_private_file_cancel_receiver(sc):
-    """bob cancels a 16 MiB private transfer after 1 MiB: nothing is left under the final
-    name nor as a partial file, alice's transfer ends as failed (cancelled by bob) and bob's
-    as cancelled by himself."""
+def cancel_mid_transfer(sc, canceller):
+    """@canceller ("alice" or "bob") cancels a 16 MiB private transfer after 1 MiB; returns
+    (alice, bob, name, payload) once both transfers have ended."""
     alice, bob = private_pair(sc)
+    who = alice if canceller == "alice" else bob
+    other = bob if who is alice else alice
     size = 16 * 1024 * 1024
     path, payload = write_random(sc, "cancel", size)
     name = os.path.basename(path)
     marks = D.marks_of(alice, bob)
-    bob.send(f"xfercancel {name} {1024 * 1024}")
-    bob.wait_for(r"^XFERCANCEL ", 5, since=marks[bob])
+    who.send(f"xfercancel {name} {1024 * 1024}")
+    who.wait_for(r"^XFERCANCEL ", 5, since=marks[who])
     alice.send(f"sendfile {bob.bare} {path}")
-    bob.wait_for(rf"^XFER cancelling {re.escape(name)} (\d+)$", 40, since=marks[bob])
-    m = bob.wait_for(rf"^XFER (failed|done) {re.escape(name)}\b ?(\d*)", 20, since=marks[bob])
+    who.wait_for(rf"^XFER cancelling {re.escape(name)} (\d+)$", 40, since=marks[who])
+    m = who.wait_for(rf"^XFER (failed|done|sent) {re.escape(name)}\b ?(\d*)", 20, since=marks[who])
     if m.group(1) != "failed" or m.group(2) != "1":
-        raise HarnessError(f"bob: expected his own cancel, got {m.string!r}")
-    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 30, since=marks[alice])
+        raise HarnessError(f"{who.name}: expected their own cancel, got {m.string!r}")
+    m = other.wait_for(rf"^XFER (failed|done|sent) {re.escape(name)}\b ?(\d*)", 30,
+                       since=marks[other])
     if m.group(1) != "failed" or m.group(2) != "0":
-        raise HarnessError(f"alice: expected a transfer cancelled by bob, got {m.string!r}")
-    D.wait_conv(alice, r"cancel", marks[alice], what="that bob cancelled")
+        raise HarnessError(f"{other.name}: expected a transfer cancelled by the other side, got "
+                           f"{m.string!r}")
+    D.wait_conv(other, r"cancel", marks[other], what="that the other side cancelled")
     bob.wait_quiet(0.5)
     if leftovers(bob, name):
         raise HarnessError(f"after the cancel bob's download directory holds "
                            f"{leftovers(bob, name)}")
     check_wire(sc, [alice, bob], payload)
+    return alice, bob, name, payload
+
+
+def scenario_private_file_cancel_receiver(sc):
+    """bob cancels a 16 MiB private transfer after 1 MiB: nothing is left under the final
+    name nor as a partial file, alice's transfer ends as failed (cancelled by bob, her
+    conversation says so) and bob's as cancelled by himself."""
+    cancel_mid_transfer(sc, "bob")
+
+
+def scenario_private_file_cancel_sender(sc):
+    """alice cancels after 1 MiB: bob's transfer fails, his conversation says it was cancelled,
+    and his partial file is deleted."""
+    cancel_mid_transfer(sc, "alice")
+
+
+def start_and_wait_progress(sc, size):
+    alice, bob = private_pair(sc)
+    path, payload = write_random(sc, "offline", size)
+    name = os.path.basename(path)
+    marks = D.marks_of(alice, bob)
+    alice.send(f"sendfile {bob.bare} {path}")
+    bob.wait_for(rf"^XFER progress {re.escape(name)} [1-9]\d*$", 40, since=marks[bob])
+    return alice, bob, name, marks
+
+
+def scenario_private_file_receiver_signs_off(sc):
+    """bob signs off in the middle of a 16 MiB transfer: his partial file is deleted and his
+    conversation says the transfer stopped because he went offline (not that anyone
+    cancelled); alice's transfer fails, and she is not told it was sent."""
+    alice, bob, name, marks = start_and_wait_progress(sc, 16 * 1024 * 1024)
+    bob.send("offline")
+    bob.wait_for(r"^SIGNED-OFF$", 15, since=marks[bob])
+    m = bob.wait_for(rf"^XFER (failed|done) {re.escape(name)}\b ?(\d*)", 5, since=marks[bob])
+    if m.group(1) != "failed":
+        raise HarnessError(f"bob: {m.string!r} although he signed off mid-file")
+    D.wait_conv(bob, rf"transfer of {re.escape(name)} stopped.*offline", marks[bob],
+                flags_any=MSG_ERROR, what="that the transfer stopped because bob went offline")
+    if leftovers(bob, name):
+        raise HarnessError(f"bob signed off mid-file; his download directory holds "
+                           f"{leftovers(bob, name)}")
+    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 60, since=marks[alice])
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} although bob went offline mid-file")
+    if D.conv_events(alice, marks[alice], pattern=rf"{re.escape(name)} was sent privately"):
+        raise HarnessError("alice was told the file was sent privately")
+
+
+def scenario_private_file_receiver_vanishes(sc):
+    """bob's client dies in the middle of a transfer (no goodbye): alice's transfer fails with
+    a sentence saying that bob went offline, and nothing is under the final name at bob."""
+    alice, bob, name, marks = start_and_wait_progress(sc, 16 * 1024 * 1024)
+    bob.kill()
+    sc.clients.remove(bob)  # it died on purpose: no exit code to check at teardown
+    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 90, since=marks[alice])
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} although bob vanished mid-file")
+    D.wait_conv(alice, rf"transfer of {re.escape(name)} failed: .*(offline|stopped answering)",
+                marks[alice], flags_any=MSG_ERROR, what="why the transfer failed")
+    if name in leftovers(bob, name):
+        raise HarnessError(f"bob vanished mid-file, yet {name} exists under its final name")
 
 
 def answer_plain_question(alice, since, choose_send):
@@ -251,5 +315,8 @@ def scenarios(driver):
         ("xtls", "private-file-1mib", scenario_private_file_1mib, 90),
         ("xtls", "private-file-50mib", scenario_private_file_50mib, 150),
         ("xtls", "private-file-cancel-receiver", scenario_private_file_cancel_receiver, 90),
+        ("xtls", "private-file-cancel-sender", scenario_private_file_cancel_sender, 90),
+        ("xtls", "private-file-receiver-signs-off", scenario_private_file_receiver_signs_off, 90),
+        ("xtls", "private-file-receiver-vanishes", scenario_private_file_receiver_vanishes, 120),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),
     ]
