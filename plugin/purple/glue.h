@@ -140,14 +140,13 @@ void xtls_xfer_account_gone (XtlsAccount *xa);
 void xtls_xfer_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
 /* The XtlsHubOps file callbacks (conv.c puts them into xtls_conv_hub_ops). */
 void xtls_xfer_offered (XtlsHub *hub, XtlsSession *session, gpointer user_data);
-gssize xtls_xfer_read (XtlsHub *hub, XtlsSession *session, guint8 *buf, gsize max,
-                       GError **error, gpointer user_data);
+gssize xtls_xfer_read (XtlsHub *hub, XtlsSession *session, guint8 *buf, gsize max, GError **error,
+                       gpointer user_data);
 gboolean xtls_xfer_store (XtlsHub *hub, XtlsSession *session, const guint8 *data, gsize len,
                           GError **error, gpointer user_data);
 void xtls_xfer_progress (XtlsHub *hub, XtlsSession *session, guint64 done, guint64 total,
                          gpointer user_data);
-void xtls_xfer_ended (XtlsHub *hub, XtlsSession *session, const GError *error,
-                      gpointer user_data);
+void xtls_xfer_ended (XtlsHub *hub, XtlsSession *session, const GError *error, gpointer user_data);
 
 /* cmds.c */
 void xtls_cmds_register (PurplePlugin *plugin);

@@ -47,9 +47,9 @@ typedef struct
   gint64 last_update;     /* monotonic µs of the last purple_xfer_update_progress */
 } XtlsXfer;
 
-static GList *live;           /* XtlsXfer* of every transfer of ours */
-static int ask_handle;        /* handle of the "send unencrypted?" dialogs */
-static PurplePlugin *jabber;  /* borrowed, while wrapped */
+static GList *live;          /* XtlsXfer* of every transfer of ours */
+static int ask_handle;       /* handle of the "send unencrypted?" dialogs */
+static PurplePlugin *jabber; /* borrowed, while wrapped */
 static void (*orig_send_file) (PurpleConnection *, const char *, const char *);
 static PurpleXfer *(*orig_new_xfer) (PurpleConnection *, const char *);
 static gboolean (*orig_can_receive_file) (PurpleConnection *, const char *);
@@ -266,8 +266,7 @@ ask_unencrypted (XtlsAccount *xa, const char *who, const char *bare, const char 
   xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
                     /* Translators: the first %s is the contact's XMPP address, the second one
                      * of the reasons below ("their client cannot receive encrypted files") */
-                    _ ("The file was not sent to %s: %s. Nothing left your computer."), bare,
-                    why);
+                    _ ("The file was not sent to %s: %s. Nothing left your computer."), bare, why);
   /* Translators: %s is the contact's XMPP address */
   primary = g_strdup_printf (_ ("Send the file to %s without encryption?"), bare);
   purple_request_action (
@@ -789,9 +788,9 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
     }
   if (!purple_xfer_is_canceled (xfer) && !purple_xfer_is_completed (xfer))
     {
-      gboolean by_peer = g_error_matches (error, XTLS_FILEXFER_ERROR,
-                                          XTLS_FILEXFER_ERROR_PEER_CANCELLED)
-                         || g_error_matches (error, XTLS_ERROR, XTLS_ERROR_DECLINED);
+      gboolean by_peer
+          = g_error_matches (error, XTLS_FILEXFER_ERROR, XTLS_FILEXFER_ERROR_PEER_CANCELLED)
+            || g_error_matches (error, XTLS_ERROR, XTLS_ERROR_DECLINED);
       if (closing)
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
                           /* Translators: %s is the file name */

@@ -152,7 +152,9 @@ xtls_client_file_cancel (PurpleXfer *xfer, gpointer data)
 {
   const char *name = purple_xfer_get_filename (xfer);
   const char *local = purple_xfer_get_local_filename (xfer);
-  g_autofree char *base = g_path_get_basename (name != NULL ? name : local != NULL ? local : "unnamed");
+  g_autofree char *base = g_path_get_basename (name != NULL    ? name
+                                               : local != NULL ? local
+                                                               : "unnamed");
 
   if (!xtls_client_is_ours (purple_xfer_get_account (xfer)))
     return;
