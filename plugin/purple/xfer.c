@@ -179,7 +179,7 @@ pick_peer (XtlsAccount *xa, const char *who, const char *bare)
 /* ---- sentences ------------------------------------------------------------------------ */
 
 static const char *
-describe_failure (const GError *error)
+describe_failure (const GError *error, gboolean receiving)
 {
   if (error == NULL)
     return "";
@@ -207,6 +207,12 @@ describe_failure (const GError *error)
         case XTLS_FILEXFER_ERROR_PEER_CANCELLED:
           return _ ("your contact cancelled or declined it.");
       }
+  /* <failed-application/> from the peer (or another error end): XEP-0234 says no more. */
+  if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_PROTOCOL))
+    return receiving ? _ ("the sender's client ended it with an error before the whole file was "
+                          "sent. A partial file is deleted.")
+                     : _ ("your contact's client ended it with an error: the file did not arrive "
+                          "intact there, or could not be stored.");
   if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_PEER_GONE))
     return _ ("your contact went offline. A partial file is deleted.");
   if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_TIMEOUT))
@@ -803,7 +809,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
                           /* Translators: the first %s is the file name, the second a sentence
                            * saying why */
                           _ ("The encrypted transfer of %s failed: %s"), name,
-                          describe_failure (error));
+                          describe_failure (error, receiving));
       /* libpurple's window says "Failed" for a remote end, "Cancelled" for a local one. */
       if (!closing
           && (purple_xfer_get_status (xfer) == PURPLE_XFER_STATUS_STARTED

@@ -252,6 +252,44 @@ def scenario_private_file_receiver_vanishes(sc):
         raise HarnessError(f"bob vanished mid-file, yet {name} exists under its final name")
 
 
+def scenario_private_file_disk_full(sc):
+    """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
+    transfer fails on his side with a sentence saying the file could not be saved, his
+    partial file is deleted, and alice's transfer fails too (not 'sent privately')."""
+    run = sc.run
+    a_user, b_user = f"alice{sc.index}", f"bob{sc.index}"
+    a_pw, b_pw = f"apw-{run.token}", f"bpw-{run.token}"
+    run.topology.make_pair(a_user, a_pw, b_user, b_pw)
+    alice = sc.client("alice", a_user, "lap", a_pw)
+    bob = sc.client("bob", b_user, "phone", b_pw, args=["--max-file-size", str(1024 * 1024)])
+    for c in (alice, bob):
+        D.check_plugin(c)
+        c.wait_for(r"^READY$", 20, since=0)
+    D.wait_online(alice, bob)
+    D.wait_online(bob, alice)
+    D.note_private(sc)
+    D.start_private(sc, alice, bob, D.policy_verified)
+    path, payload = write_random(sc, "diskfull", 4 * 1024 * 1024)
+    name = os.path.basename(path)
+    marks = D.marks_of(alice, bob)
+    alice.send(f"sendfile {bob.bare} {path}")
+    m = bob.wait_for(rf"^XFER (failed|done) {re.escape(name)}\b ?(\d*)", 40, since=marks[bob])
+    if m.group(1) != "failed":
+        raise HarnessError(f"bob: {m.string!r} with a full disk")
+    D.wait_conv(bob, rf"transfer of {re.escape(name)} failed: the file could not be saved",
+                marks[bob], flags_any=MSG_ERROR, what="that the file could not be saved")
+    if leftovers(bob, name):
+        raise HarnessError(f"the disk was full; bob's download directory holds "
+                           f"{leftovers(bob, name)}")
+    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 40, since=marks[alice])
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} although bob could not save the file")
+    if D.conv_events(alice, marks[alice], pattern=rf"{re.escape(name)} was sent privately"):
+        raise HarnessError("alice was told the file was sent privately")
+    D.wait_conv(alice, rf"transfer of {re.escape(name)} failed: .*did not arrive intact.*stored",
+                marks[alice], flags_any=MSG_ERROR, what="why the transfer failed at bob's")
+
+
 def answer_plain_question(alice, since, choose_send):
     """The 'send without encryption?' request: answers it; returns the Request."""
     m = alice.wait_for(r"^REQUEST \d+ action .*", 10, since=since)
@@ -318,5 +356,6 @@ def scenarios(driver):
         ("xtls", "private-file-cancel-sender", scenario_private_file_cancel_sender, 90),
         ("xtls", "private-file-receiver-signs-off", scenario_private_file_receiver_signs_off, 90),
         ("xtls", "private-file-receiver-vanishes", scenario_private_file_receiver_vanishes, 120),
+        ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),
     ]

@@ -165,7 +165,7 @@ class Client:
     """One xtls-client process: send commands, wait for events."""
 
     def __init__(self, run, name, jid, password, proxy, user_dir, plugin=True,
-                 download_dir=None):
+                 download_dir=None, args=()):
         self.run = run
         self.name = name
         self.jid = jid
@@ -174,6 +174,7 @@ class Client:
         self.proxy = proxy
         self.user_dir = user_dir
         self.plugin = plugin
+        self.args = list(args)  # more xtls-client options (e.g. --max-file-size)
         self.download_dir = download_dir or os.path.join(user_dir, "downloads")
         self.stderr_path = os.path.join(run.dir, f"client-{name}.stderr")
         self.events_path = os.path.join(run.dir, f"client-{name}.events")
@@ -201,6 +202,7 @@ class Client:
             cmd += ["--no-plugin"]
         if self.run.debug:
             cmd += ["--debug"]
+        cmd += self.args
         env = sanitizer_env()
         env.setdefault("GST_REGISTRY", os.path.join(self.run.dir, "gst-registry.bin"))
         os.makedirs(self.user_dir, exist_ok=True)

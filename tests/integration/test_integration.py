@@ -114,12 +114,13 @@ class Scenario:
         self.proxies.append(p)
         return p
 
-    def client(self, who, user, resource, password, plugin=True, proxy=None, user_dir=None):
+    def client(self, who, user, resource, password, plugin=True, proxy=None, user_dir=None,
+               args=()):
         proxy = proxy or self.proxy(who)
         user_dir = user_dir or os.path.join(self.run.dir, f"{self.index:02d}-{who}")
         domain = self.run.server_for(who).domain
         c = Client(self.run, f"{self.index:02d}-{who}", f"{user}@{domain}/{resource}", password,
-                   proxy, user_dir, plugin=plugin)
+                   proxy, user_dir, plugin=plugin, args=args)
         self.clients.append(c)
         return c.start()
 
