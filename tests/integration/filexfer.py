@@ -252,6 +252,30 @@ def scenario_private_file_receiver_vanishes(sc):
         raise HarnessError(f"bob vanished mid-file, yet {name} exists under its final name")
 
 
+def scenario_private_file_unload_mid_transfer(sc):
+    """bob unloads the plugin in the middle of a private transfer: his client keeps running,
+    his partial file is deleted and his conversation says the transfer stopped; the jabber
+    prpl's entries are back: a file bob sends afterwards is libpurple's own transfer (an SI
+    offer on his wire), as it is without the plugin."""
+    alice, bob, name, marks = start_and_wait_progress(sc, 16 * 1024 * 1024)
+    bob.send("unload")
+    bob.wait_for(r"^PLUGIN unloaded$", 15, since=marks[bob])
+    bob.ping()
+    D.wait_conv(bob, rf"transfer of {re.escape(name)} stopped", marks[bob], flags_any=MSG_ERROR,
+                what="that the transfer stopped")
+    if leftovers(bob, name):
+        raise HarnessError(f"bob unloaded the plugin mid-file; his download directory holds "
+                           f"{leftovers(bob, name)}")
+    alice.wait_for(rf"^XFER failed {re.escape(name)}\b", 30, since=marks[alice])
+    path, payload = write_random(sc, "after-unload", 64 * 1024 + 1)
+    wire_mark = len(bob.proxy.data("c2s"))
+    bob.send(f"sendfile {alice.jid} {path}")
+    alice.wait_for(rf"^XFER done {re.escape(os.path.basename(path))}\b", 40, since=marks[alice])
+    if not SI_OFFER_RX.search(bob.proxy.data("c2s")[wire_mark:]):
+        raise HarnessError("after unload bob's Send File did not go through libpurple's own SI "
+                           "transfer: the prpl's send_file was not restored")
+
+
 def scenario_private_file_disk_full(sc):
     """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
     transfer fails on his side with a sentence saying the file could not be saved, his
@@ -357,5 +381,7 @@ def scenarios(driver):
         ("xtls", "private-file-receiver-signs-off", scenario_private_file_receiver_signs_off, 90),
         ("xtls", "private-file-receiver-vanishes", scenario_private_file_receiver_vanishes, 120),
         ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
+        ("xtls", "private-file-unload-mid-transfer", scenario_private_file_unload_mid_transfer,
+         90),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),
     ]
