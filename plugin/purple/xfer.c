@@ -297,6 +297,7 @@ xfer_send_init (PurpleXfer *xfer)
   const char *path = purple_xfer_get_local_filename (xfer);
   XtlsFileInfo info = { 0 };
   struct stat st;
+  int why;
 
   if (xa == NULL || x->session != NULL)
     return;
@@ -313,12 +314,18 @@ xfer_send_init (PurpleXfer *xfer)
       return;
     }
   x->fd = path != NULL ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
-  if (x->fd < 0 || fstat (x->fd, &st) != 0 || !S_ISREG (st.st_mode))
+  if (x->fd < 0 || fstat (x->fd, &st) != 0)
+    why = path != NULL ? errno : ENOENT;
+  else if (!S_ISREG (st.st_mode))
+    why = EISDIR; /* a directory or a device is not a file to send */
+  else
+    why = 0;
+  if (why != 0)
     {
       xtls_conv_notice (xa, x->bare, PURPLE_MESSAGE_ERROR,
                         /* Translators: the first %s is the file name, the second why */
                         _ ("%s was not sent: %s"), purple_xfer_get_filename (xfer),
-                        g_strerror (errno != 0 ? errno : EINVAL));
+                        g_strerror (why));
       purple_xfer_cancel_local (xfer);
       return;
     }
