@@ -276,6 +276,51 @@ def scenario_private_file_unload_mid_transfer(sc):
                            "transfer: the prpl's send_file was not restored")
 
 
+def scenario_private_file_dialogs(sc):
+    """bob answers libpurple's own requests, as in Pidgin: the first offer he cancels in the
+    accept request (alice's transfer fails as cancelled by bob, nothing at bob); the second he
+    accepts and saves under a name of his choice, where it arrives identical."""
+    alice, bob = private_pair(sc)
+    bob.send("xferask on")
+    bob.wait_for(r"^XFERASK on$", 5)
+    path, payload = write_random(sc, "dialogs", 300 * 1024 + 5)
+    name = os.path.basename(path)
+    for accept in (False, True):
+        marks = D.marks_of(alice, bob)
+        alice.send(f"sendfile {bob.bare} {path}")
+        m = bob.wait_for(r"^REQUEST \d+ action .*", 20, since=marks[bob])
+        req = Request(m.string)
+        if name not in req.text or "wants to send you" not in req.text:
+            raise HarnessError(f"bob: unexpected request {req!r}")
+        D.wait_conv(bob, rf"offers the file {re.escape(name)}.*encrypted.*verified", marks[bob],
+                    what="the offer, encrypted and verified, before the dialog is answered")
+        idx = req.choice_index("accept") if accept else req.choice_index("cancel")
+        if idx is None:
+            raise HarnessError(f"bob: no Accept/Cancel in {req!r}")
+        bob.answer(req.id, idx)
+        if not accept:
+            m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 20,
+                               since=marks[alice])
+            if m.group(1) != "failed" or m.group(2) != "0":
+                raise HarnessError(f"alice: {m.string!r} although bob declined")
+            D.wait_conv(alice, r"cancel", marks[alice], what="that bob declined")
+            if leftovers(bob, name):
+                raise HarnessError(f"bob declined, yet holds {leftovers(bob, name)}")
+            continue
+        m = bob.wait_for(r"^REQUEST \d+ file .*", 10, since=marks[bob])
+        dest = os.path.join(bob.download_dir, "chosen-name.bin")
+        bob.answer_input(Request(m.string).id, dest)
+        m = bob.wait_for(rf"^XFER (done|failed) (\S+)", 30, since=marks[bob])
+        if m.group(1) != "done" or m.group(2) != "chosen-name.bin":
+            raise HarnessError(f"bob: {m.string!r}")
+        with open(dest, "rb") as f:
+            if f.read() != payload:
+                raise HarnessError("the file bob saved under his chosen name differs")
+        if sorted(os.listdir(bob.download_dir)) != ["chosen-name.bin"]:
+            raise HarnessError(f"bob's download directory: {sorted(os.listdir(bob.download_dir))}")
+    check_wire(sc, [alice, bob], payload)
+
+
 def scenario_private_file_disk_full(sc):
     """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
     transfer fails on his side with a sentence saying the file could not be saved, his
@@ -380,6 +425,7 @@ def scenarios(driver):
         ("xtls", "private-file-cancel-sender", scenario_private_file_cancel_sender, 90),
         ("xtls", "private-file-receiver-signs-off", scenario_private_file_receiver_signs_off, 90),
         ("xtls", "private-file-receiver-vanishes", scenario_private_file_receiver_vanishes, 120),
+        ("xtls", "private-file-dialogs", scenario_private_file_dialogs, 90),
         ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
         ("xtls", "private-file-unload-mid-transfer", scenario_private_file_unload_mid_transfer,
          90),

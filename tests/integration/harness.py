@@ -13,6 +13,7 @@ by single spaces, the last one may contain spaces):
     cancel ID                   cancel a request (action requests: close without a callback)
     sendfile JID PATH           serv_send_file (incoming transfers are auto-accepted)
     xfercancel NAME [BYTES]     cancel the transfer of file NAME once BYTES moved (0: now)
+    xferask on|off              incoming transfers: libpurple's accept and save requests
     feature FULL_JID NS         jabber prpl's contact_has_feature -> FEATURE JID NS 0|1
     claim on|off                what the handler of "xtls-decision-needed" returns
     contract                    registered signatures -> CONTRACT signal|ipc NAME SIG, CONTRACT end
@@ -33,7 +34,7 @@ Events, one per line on stdout (texts escape \\ \n \r \t):
                                      from buddy-signed-on/off)
     XFER request FROM NAME SIZE | XFER start NAME | XFER done NAME BYTES |
     XFER sent NAME BYTES | XFER failed NAME LOCAL (LOCAL 1: cancelled here) |
-    XFER progress NAME BYTES (every tenth) | XFER cancelling NAME BYTES | XFERCANCEL NAME N
+    XFER progress NAME BYTES (every tenth) | XFER cancelling NAME BYTES | XFERCANCEL NAME N | XFERASK on|off
     PLUGIN loaded PATH | PLUGIN missing | PLUGIN none | PLUGIN load-failed WHY |
     PLUGIN signals N | PLUGIN contract-mismatch ...
     IM-SENT JID | SENDFILE JID | CLAIM on|off

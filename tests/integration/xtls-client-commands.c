@@ -143,6 +143,8 @@ xtls_client_handle_line (char *line)
       else
         xtls_client_schedule_answer (id, XTLS_CLIENT_ANSWER_CANCEL, 0, NULL);
     }
+  else if (g_str_equal (verb, "xferask"))
+    xtls_client_cmd_xferask (rest);
   else if (g_str_equal (verb, "xfercancel"))
     {
       g_auto (GStrv) f = g_strsplit (rest != NULL ? rest : "", " ", 2);

@@ -11,6 +11,7 @@
 static char *download_dir; /* owned */
 static char *cancel_name;  /* owned: "xfercancel" target (the transfer's file name), or NULL */
 static guint64 cancel_at;  /* ...once this many bytes have moved */
+static gboolean ask;       /* "xferask on": incoming transfers go through libpurple's dialogs */
 
 void
 xtls_client_xfers_init (const char *dir)
@@ -52,6 +53,13 @@ xtls_client_maybe_cancel (PurpleXfer *xfer)
   purple_xfer_ref (xfer);
   g_idle_add_full (G_PRIORITY_DEFAULT, xtls_client_cancel_idle, xfer,
                    (GDestroyNotify)purple_xfer_unref);
+}
+
+void
+xtls_client_cmd_xferask (const char *arg)
+{
+  ask = g_strcmp0 (arg, "on") == 0;
+  xtls_client_emit ("XFERASK %s", ask ? "on" : "off");
 }
 
 void
@@ -114,6 +122,8 @@ xtls_client_file_recv_request (PurpleXfer *xfer, gpointer data)
     return;
   xtls_client_emit ("XFER request %s %s %" G_GSIZE_FORMAT, purple_xfer_get_remote_user (xfer), base,
                     purple_xfer_get_size (xfer));
+  if (ask)
+    return; /* libpurple asks: accept/cancel, then where to save (REQUEST events) */
   for (int n = 1; g_file_test (path, G_FILE_TEST_EXISTS); n++)
     {
       g_autofree char *unique = g_strdup_printf ("%s-%d", base, n);

@@ -90,6 +90,9 @@ void xtls_client_xfers_connect_signals (void *handle);
 void xtls_client_cmd_sendfile (const char *who, const char *path);
 /* The "xfercancel NAME [BYTES]" command: cancels the transfer of NAME once BYTES have moved. */
 void xtls_client_cmd_xfercancel (const char *name, const char *bytes);
+/* The "xferask on|off" command: incoming transfers through libpurple's accept and save
+ * requests instead of being accepted at once. */
+void xtls_client_cmd_xferask (const char *arg);
 /* The transfer UI ops (update_progress only). */
 PurpleXferUiOps *xtls_client_xfer_ui_ops_get (void);
 
