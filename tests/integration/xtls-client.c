@@ -234,8 +234,8 @@ main (int argc, char **argv)
     {
       /* A disk that is full for this process: write() fails with EFBIG past the limit,
        * instead of SIGXFSZ killing it. */
-      struct rlimit limit = { .rlim_cur = (rlim_t)opts.max_file_size,
-                              .rlim_max = (rlim_t)opts.max_file_size };
+      struct rlimit limit
+          = { .rlim_cur = (rlim_t)opts.max_file_size, .rlim_max = (rlim_t)opts.max_file_size };
       signal (SIGXFSZ, SIG_IGN);
       if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
         {
