@@ -811,6 +811,14 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
                              "offline (or the plugin was turned off). A partial file is "
                              "deleted."),
                           name);
+      else if (by_peer && !receiving && purple_xfer_get_status (xfer) != PURPLE_XFER_STATUS_STARTED)
+        xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), 0,
+                          /* Translators: the first %s is the contact, the second the file
+                           * name; do not translate the command */
+                          _ ("%s did not accept %s. Encrypted files are only taken from "
+                             "verified contacts: if you have not verified each other yet, start "
+                             "a private conversation (/xtls start) and verify first."),
+                          purple_xfer_get_remote_user (xfer), name);
       else if (!by_peer)
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
                           /* Translators: the first %s is the file name, the second a sentence

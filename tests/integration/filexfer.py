@@ -321,6 +321,35 @@ def scenario_private_file_dialogs(sc):
     check_wire(sc, [alice, bob], payload)
 
 
+def scenario_file_unverified_contact(sc):
+    """With encryption required but no verified key (nor a private conversation) between
+    them, alice's file goes out encrypted or not at all: bob's client declines the offer
+    without a dialog and tells him to verify alice first; alice's transfer fails; nothing of
+    the file crossed the wire in clear and nothing is at bob's."""
+    alice, bob = D.make_pair(sc)
+    D.wait_caps(sc, alice, bob)
+    alice.cmd(bob.bare, "xtls require")
+    path, payload = write_random(sc, "unverified", 100 * 1024)
+    name = os.path.basename(path)
+    marks = D.marks_of(alice, bob)
+    alice.send(f"sendfile {bob.bare} {path}")
+    D.wait_conv(bob, rf"offered the encrypted file {re.escape(name)}.*not verified.*declined",
+                marks[bob], flags_any=MSG_ERROR, what="that the unverified offer was declined")
+    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 20, since=marks[alice])
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} to an unverified contact")
+    D.wait_conv(alice, rf"did not accept {re.escape(name)}.*verif", marks[alice],
+                what="that bob did not accept it, and the hint to verify")
+    if bob.has(r"^REQUEST ", marks[bob]) or bob.has(r"^XFER request", marks[bob]):
+        raise HarnessError(f"bob got a dialog for an offer from an unverified contact: "
+                           f"{bob.describe(since=marks[bob])}")
+    if leftovers(bob, name):
+        raise HarnessError(f"bob holds {leftovers(bob, name)}")
+    wire = alice.proxy.data() + bob.proxy.data()
+    if SI_OFFER_RX.search(wire) or any(x in wire for x in clear_samples(payload)):
+        raise HarnessError("the file went out through libpurple or in clear")
+
+
 def scenario_private_file_disk_full(sc):
     """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
     transfer fails on his side with a sentence saying the file could not be saved, his
@@ -427,6 +456,7 @@ def scenarios(driver):
         ("xtls", "private-file-receiver-vanishes", scenario_private_file_receiver_vanishes, 120),
         ("xtls", "private-file-dialogs", scenario_private_file_dialogs, 90),
         ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
+        ("xtls", "file-unverified-contact", scenario_file_unverified_contact, 60),
         ("xtls", "private-file-unload-mid-transfer", scenario_private_file_unload_mid_transfer,
          90),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),
