@@ -604,13 +604,16 @@ hub_state_changed (XtlsHub *hub, XtlsSession *s, XtlsTrustState state, const GEr
 {
   XtlsAccount *xa = user_data;
   const char *peer = xtls_session_get_peer (s);
-  XtlsContact *c = xtls_contact_get (xa, peer);
+  XtlsContact *c;
   g_autofree char *text = NULL;
-  gboolean was_private
-      = c->last_state == XTLS_STATE_PRIVATE || c->last_state == XTLS_STATE_UNVERIFIED;
-
+  gboolean was_private;
   gboolean ended = state == XTLS_STATE_FINISHED || state == XTLS_STATE_FAILED;
 
+  /* A file session is not the conversation: xfer.c tells its end (file_ended). */
+  if (xtls_session_is_file (s))
+    return;
+  c = xtls_contact_get (xa, peer);
+  was_private = c->last_state == XTLS_STATE_PRIVATE || c->last_state == XTLS_STATE_UNVERIFIED;
   g_free (c->peer);
   c->peer = g_strdup (peer);
   text = describe_state (s, state, error, c->bare, c);
@@ -643,6 +646,11 @@ hub_decision_needed (XtlsHub *hub, XtlsSession *s, XtlsDecision decision, gpoint
 {
   XtlsAccount *xa = user_data;
 
+  if (xtls_session_is_file (s))
+    {
+      xtls_xfer_decision (xa, s, decision);
+      return;
+    }
   if (!xtls_api_emit_decision (xa, s, decision))
     xtls_prompt_decision (xa, s, decision);
 }
@@ -713,6 +721,11 @@ const XtlsHubOps xtls_conv_hub_ops = {
   .message_status = hub_message_status,
   .incoming = hub_incoming,
   .key_conflict = hub_key_conflict,
+  .file_offered = xtls_xfer_offered,
+  .file_read = xtls_xfer_read,
+  .file_store = xtls_xfer_store,
+  .file_progress = xtls_xfer_progress,
+  .file_ended = xtls_xfer_ended,
 };
 
 void

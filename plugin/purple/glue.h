@@ -133,6 +133,26 @@ void xtls_prompt_replace_key (XtlsAccount *xa, XtlsSession *session, const char 
 /* Fingerprint text for people: grouped, with the combined safety code. Transfer full. */
 char *xtls_prompt_fingerprints (XtlsAccount *xa, const char *peer_fingerprint, const char *peer);
 
+/* xfer.c: encrypted file transfer through PurpleXfer. init wraps the jabber prpl's send_file,
+ * new_xfer and can_receive_file; uninit puts them back and ends transfers still waiting. */
+void xtls_xfer_init (PurplePlugin *plugin);
+void xtls_xfer_uninit (void);
+/* Before the account's hub is freed: the ends that follow are the account's going away. */
+void xtls_xfer_account_closing (XtlsAccount *xa);
+/* After the account's hub was freed: transfers still linked to it are cancelled. */
+void xtls_xfer_account_gone (XtlsAccount *xa);
+/* A file session's key decision (no dialog: see xfer.c). */
+void xtls_xfer_decision (XtlsAccount *xa, XtlsSession *session, XtlsDecision decision);
+/* The XtlsHubOps file callbacks (conv.c puts them into xtls_conv_hub_ops). */
+void xtls_xfer_offered (XtlsHub *hub, XtlsSession *session, gpointer user_data);
+gssize xtls_xfer_read (XtlsHub *hub, XtlsSession *session, guint8 *buf, gsize max, GError **error,
+                       gpointer user_data);
+gboolean xtls_xfer_store (XtlsHub *hub, XtlsSession *session, const guint8 *data, gsize len,
+                          GError **error, gpointer user_data);
+void xtls_xfer_progress (XtlsHub *hub, XtlsSession *session, guint64 done, guint64 total,
+                         gpointer user_data);
+void xtls_xfer_ended (XtlsHub *hub, XtlsSession *session, const GError *error, gpointer user_data);
+
 /* cmds.c */
 void xtls_cmds_register (PurplePlugin *plugin);
 void xtls_cmds_unregister (void);

@@ -165,7 +165,9 @@ account_free (XtlsAccount *xa)
   while (g_hash_table_iter_next (&iter, NULL, &contact))
     ((XtlsContact *)contact)->stopping = TRUE;
   g_hash_table_remove (accounts, xa->account);
+  xtls_xfer_account_closing (xa);
   g_clear_pointer (&xa->hub, xtls_hub_free);
+  xtls_xfer_account_gone (xa);
   xtls_xmpp_flush (xa); /* the terminates just sent, while the connection can carry them */
   if (xa->timer != 0)
     purple_timeout_remove (xa->timer);
@@ -233,6 +235,7 @@ plugin_load (PurplePlugin *plugin)
   xtls_xmpp_init (plugin);
   xtls_conv_init (plugin);
   xtls_cmds_register (plugin);
+  xtls_xfer_init (plugin);
   xtls_xmpp_add_features ();
   purple_signal_connect (purple_connections_get_handle (), "signed-on", plugin,
                          PURPLE_CALLBACK (on_signed_on), NULL);
@@ -254,6 +257,7 @@ plugin_unload (PurplePlugin *plugin)
     account_free (l->data);
   g_list_free (all);
   g_clear_pointer (&accounts, g_hash_table_unref);
+  xtls_xfer_uninit ();
   xtls_cmds_unregister ();
   purple_signals_disconnect_by_handle (plugin);
   purple_signals_unregister_by_instance (plugin);

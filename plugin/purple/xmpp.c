@@ -18,7 +18,14 @@
 #define MAX_RESOURCES_PER_CONTACT 16
 #define MAX_TRACKED_STRANGERS 256 /* strangers only while fewer contacts are tracked */
 
-/* PROTOCOL.md §1: libpurple already advertises urn:xmpp:jingle:1 and the IBB namespace. */
+/* PROTOCOL.md §1: libpurple already advertises urn:xmpp:jingle:1 and the IBB namespace.
+ * Encrypted file transfer has no feature of its own in the profile, and
+ * urn:xmpp:jingle:apps:file-transfer:5 is deliberately NOT advertised: next to the IBB
+ * transports above it would tell every Jingle client (Gajim, Conversations) that this client
+ * takes plain Jingle file transfers, which libpurple 2.14 does not (it only does SI): their
+ * ordinary transfers to Pidgin users would fail. A sender of this plugin offers encrypted
+ * files to resources that do XTLS (xfer.c); one that cannot answers the offer with
+ * <unsupported-applications/>, and the user is asked before anything goes unencrypted. */
 static const char *const features[] = {
   XTLS_NS_XTLS,
   XTLS_NS_XMLSTREAM,

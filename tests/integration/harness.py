@@ -13,7 +13,9 @@ by single spaces, the last one may contain spaces):
     answer-input ID TEXT        fill an input request, or the first string field of a
                                 fields request, and press OK
     cancel ID                   cancel a request (action requests: close without a callback)
-    sendfile FULL_JID PATH      libpurple's own file transfer (incoming ones auto-accepted)
+    sendfile JID PATH           serv_send_file (incoming transfers are auto-accepted)
+    xfercancel NAME [BYTES]     cancel the transfer of file NAME once BYTES moved (0: now)
+    xferask on|off              incoming transfers: libpurple's accept and save requests
     feature FULL_JID NS         jabber prpl's contact_has_feature -> FEATURE JID NS 0|1
     claim on|off                what the handler of "xtls-decision-needed" returns
     contract                    registered signatures -> CONTRACT signal|ipc NAME SIG, CONTRACT end
@@ -33,7 +35,8 @@ Events, one per line on stdout (texts escape \\ \n \r \t):
     PRESENCE JID available|unavailable|TYPE (full JIDs from every presence stanza, bare JIDs
                                      from buddy-signed-on/off)
     XFER request FROM NAME SIZE | XFER start NAME | XFER done NAME BYTES |
-    XFER sent NAME BYTES | XFER failed NAME
+    XFER sent NAME BYTES | XFER failed NAME LOCAL (LOCAL 1: cancelled here) |
+    XFER progress NAME BYTES (every tenth) | XFER cancelling NAME BYTES | XFERCANCEL NAME N | XFERASK on|off
     PLUGIN loaded PATH | PLUGIN missing | PLUGIN none | PLUGIN load-failed WHY |
     PLUGIN signals N | PLUGIN contract-mismatch ...
     IM-SENT JID | SENDFILE JID | CLAIM on|off
@@ -165,7 +168,7 @@ class Client:
     """One xtls-client process: send commands, wait for events."""
 
     def __init__(self, run, name, jid, password, proxy, user_dir, plugin=True,
-                 download_dir=None):
+                 download_dir=None, args=()):
         self.run = run
         self.name = name
         self.jid = jid
@@ -174,6 +177,7 @@ class Client:
         self.proxy = proxy
         self.user_dir = user_dir
         self.plugin = plugin
+        self.args = list(args)  # more xtls-client options (e.g. --max-file-size)
         self.download_dir = download_dir or os.path.join(user_dir, "downloads")
         self.stderr_path = os.path.join(run.dir, f"client-{name}.stderr")
         self.events_path = os.path.join(run.dir, f"client-{name}.events")
@@ -201,6 +205,7 @@ class Client:
             cmd += ["--no-plugin"]
         if self.run.debug:
             cmd += ["--debug"]
+        cmd += self.args
         env = sanitizer_env()
         env.setdefault("GST_REGISTRY", os.path.join(self.run.dir, "gst-registry.bin"))
         os.makedirs(self.user_dir, exist_ok=True)

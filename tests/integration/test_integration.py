@@ -41,6 +41,7 @@ import uuid
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import filexfer  # noqa: E402
 import harness  # noqa: E402
 import hostile  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
@@ -113,12 +114,13 @@ class Scenario:
         self.proxies.append(p)
         return p
 
-    def client(self, who, user, resource, password, plugin=True, proxy=None, user_dir=None):
+    def client(self, who, user, resource, password, plugin=True, proxy=None, user_dir=None,
+               args=()):
         proxy = proxy or self.proxy(who)
         user_dir = user_dir or os.path.join(self.run.dir, f"{self.index:02d}-{who}")
         domain = self.run.server_for(who).domain
         c = Client(self.run, f"{self.index:02d}-{who}", f"{user}@{domain}/{resource}", password,
-                   proxy, user_dir, plugin=plugin)
+                   proxy, user_dir, plugin=plugin, args=args)
         self.clients.append(c)
         return c.start()
 
@@ -977,6 +979,7 @@ SCENARIOS = [
     ("xtls", "ipc-api", scenario_ipc_api, 90),
     ("xtls", "bot-send", scenario_bot_send, 90),
     *hostile.scenarios(sys.modules[__name__]),
+    *filexfer.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 

@@ -166,6 +166,16 @@ xtls_client_handle_line (char *line)
       else
         xtls_client_schedule_answer (id, XTLS_CLIENT_ANSWER_CANCEL, 0, NULL);
     }
+  else if (g_str_equal (verb, "xferask"))
+    xtls_client_cmd_xferask (rest);
+  else if (g_str_equal (verb, "xfercancel"))
+    {
+      g_auto (GStrv) f = g_strsplit (rest != NULL ? rest : "", " ", 2);
+      if (f[0] == NULL || *f[0] == '\0')
+        xtls_client_emit ("ERROR xfercancel: wants a file name");
+      else
+        xtls_client_cmd_xfercancel (f[0], f[1]);
+    }
   else if (g_str_equal (verb, "load"))
     xtls_client_cmd_load ();
   else if (g_str_equal (verb, "unload"))

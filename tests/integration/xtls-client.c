@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -95,6 +96,7 @@ xtls_client_ui_init (void)
   purple_request_set_ui_ops (xtls_client_request_ui_ops ());
   purple_notify_set_ui_ops (xtls_client_notify_ui_ops ());
   purple_connections_set_ui_ops (xtls_client_connection_ui_ops ());
+  purple_xfers_set_ui_ops (xtls_client_xfer_ui_ops_get ());
 }
 
 static GHashTable *
@@ -164,6 +166,7 @@ typedef struct
   char *download_dir;
   gboolean debug;
   int max_lifetime;
+  gint64 max_file_size;
 } XtlsClientOptions;
 
 static void
@@ -200,6 +203,8 @@ main (int argc, char **argv)
     { "debug", 0, 0, G_OPTION_ARG_NONE, &opts.debug, "libpurple debug output on stderr", NULL },
     { "max-lifetime", 0, 0, G_OPTION_ARG_INT, &opts.max_lifetime,
       "exit after N seconds whatever happens", "N" },
+    { "max-file-size", 0, 0, G_OPTION_ARG_INT64, &opts.max_file_size,
+      "no file may grow beyond N bytes (a full disk: writes fail with EFBIG)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- headless libpurple client");
@@ -224,6 +229,19 @@ main (int argc, char **argv)
     {
       fprintf (stderr, "xtls-client: --user-dir, --jid and --password are required\n");
       return 2;
+    }
+  if (opts.max_file_size > 0)
+    {
+      /* A disk that is full for this process: write() fails with EFBIG past the limit,
+       * instead of SIGXFSZ killing it. */
+      struct rlimit limit
+          = { .rlim_cur = (rlim_t)opts.max_file_size, .rlim_max = (rlim_t)opts.max_file_size };
+      signal (SIGXFSZ, SIG_IGN);
+      if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        {
+          fprintf (stderr, "xtls-client: cannot limit the file size\n");
+          return 2;
+        }
     }
   xtls_client_requests_init ();
   download_dir = opts.download_dir != NULL ? g_strdup (opts.download_dir)

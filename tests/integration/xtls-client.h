@@ -86,8 +86,15 @@ void xtls_client_xfers_init (const char *dir);
 void xtls_client_xfers_shutdown (void);
 /* Connects the file-transfer signals on @handle. */
 void xtls_client_xfers_connect_signals (void *handle);
-/* The "sendfile" command: libpurple's own transfer of @path to the full JID @who. */
+/* The "sendfile" command: serv_send_file of @path to @who (the prpl's, or the plugin's). */
 void xtls_client_cmd_sendfile (const char *who, const char *path);
+/* The "xfercancel NAME [BYTES]" command: cancels the transfer of NAME once BYTES have moved. */
+void xtls_client_cmd_xfercancel (const char *name, const char *bytes);
+/* The "xferask on|off" command: incoming transfers through libpurple's accept and save
+ * requests instead of being accepted at once. */
+void xtls_client_cmd_xferask (const char *arg);
+/* The transfer UI ops (update_progress only). */
+PurpleXferUiOps *xtls_client_xfer_ui_ops_get (void);
 
 /* ---- xtls-client-plugin.c: the xtls plugin, its signals and IPC ------------------------ */
 
