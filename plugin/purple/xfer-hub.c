@@ -225,7 +225,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
   XtlsXfer *x = xtls_xfer_lookup_session (s);
   g_autoptr (GError) local = NULL;
   g_autofree char *x_peer = NULL;
-  gboolean closing;
+  gboolean closing, told;
   PurpleXfer *xfer;
   const char *name;
   gboolean receiving;
@@ -234,6 +234,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
     return;
   x->session = NULL;
   closing = x->closing;
+  told = x->told;
   x_peer = g_strdup (x->peer);
   xfer = x->xfer;
   purple_xfer_ref (xfer);
@@ -304,7 +305,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
                              "verified contacts: if you have not verified each other yet, start "
                              "a private conversation (/xtls start) and verify first."),
                           purple_xfer_get_remote_user (xfer), name);
-      else if (!by_peer)
+      else if (!by_peer && !told)
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
                           /* Translators: the first %s is the file name, the second a sentence
                            * saying why */
@@ -337,6 +338,8 @@ xtls_xfer_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
       xtls_session_decide (s, XTLS_ANSWER_ACCEPT_ONCE);
       return;
     }
+  if (xtls_xfer_lookup_session (s) != NULL)
+    xtls_xfer_lookup_session (s)->told = TRUE;
   xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
                     /* Translators: %s is the contact; do not translate the command */
                     _ ("Files to and from %s go only through a verified connection: start a "

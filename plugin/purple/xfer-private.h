@@ -19,6 +19,7 @@ typedef struct
   char *part_path;        /* owned, receiver: where the bytes go until they are verified */
   int fd;                 /* the file being read or written, or -1 */
   gboolean closing;       /* the account is going away: its sessions end now */
+  gboolean told;          /* the user has been told why it ends (a key we would not accept) */
   gint64 last_update;     /* monotonic µs of the last purple_xfer_update_progress */
 } XtlsXfer;
 
