@@ -350,6 +350,35 @@ def scenario_file_unverified_contact(sc):
         raise HarnessError("the file went out through libpurple or in clear")
 
 
+def scenario_file_sender_forgot_key(sc):
+    """alice forgot bob's key (bob still knows hers) and requires encryption: her file's own
+    session meets bob's key as unknown, is cancelled (no key question from a file), and she is
+    told to verify first; bob is left with nothing."""
+    alice, bob = private_pair(sc)
+    marks = D.marks_of(alice, bob)
+    alice.cmd(bob.bare, "xtls stop")
+    alice.wait_for(D.rx_state(bob.bare, "4"), 10, since=marks[alice])
+    alice.cmd(bob.bare, "xtls forget")
+    alice.cmd(bob.bare, "xtls require")
+    path, payload = write_random(sc, "forgot", 100 * 1024)
+    name = os.path.basename(path)
+    marks = D.marks_of(alice, bob)
+    alice.send(f"sendfile {bob.bare} {path}")
+    D.wait_conv(alice, r"only through a verified connection", marks[alice], flags_any=MSG_ERROR,
+                what="that files need a verified connection")
+    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 20, since=marks[alice])
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} to a contact whose key she forgot")
+    if alice.has(r"^REQUEST ", marks[alice]):
+        raise HarnessError(f"alice was asked something: {alice.describe(since=marks[alice])}")
+    if D.conv_events(alice, marks[alice], pattern=rf"transfer of {re.escape(name)} failed"):
+        raise HarnessError("alice was told twice (a second 'failed' sentence)")
+    bob.wait_for(rf"^XFER failed {re.escape(name)}\b", 20, since=marks[bob])
+    if leftovers(bob, name):
+        raise HarnessError(f"bob holds {leftovers(bob, name)}")
+    check_wire(sc, [alice, bob], payload)
+
+
 def scenario_private_file_disk_full(sc):
     """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
     transfer fails on his side with a sentence saying the file could not be saved, his
@@ -457,6 +486,7 @@ def scenarios(driver):
         ("xtls", "private-file-dialogs", scenario_private_file_dialogs, 90),
         ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
         ("xtls", "file-unverified-contact", scenario_file_unverified_contact, 60),
+        ("xtls", "file-sender-forgot-key", scenario_file_sender_forgot_key, 60),
         ("xtls", "private-file-unload-mid-transfer", scenario_private_file_unload_mid_transfer,
          90),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),
