@@ -240,6 +240,28 @@ ipc_list_known_peers (PurpleAccount *account)
   return g_list_reverse (list);
 }
 
+/* The contact's online devices, best first (the order "start" with a bare JID tries them). */
+static GList *
+ipc_list_devices (PurpleAccount *account, const char *bare)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  g_autofree char *contact = bare != NULL ? xtls_bare_of (bare) : NULL;
+  GList *resources, *list = NULL;
+
+  if (xa == NULL || contact == NULL)
+    return NULL;
+  resources = xtls_xmpp_resources (xa, contact);
+  for (GList *r = resources; r != NULL; r = r->next)
+    {
+      const char *client = xtls_xmpp_client_name (xa, r->data);
+      list = g_list_prepend (list, g_strdup_printf ("%s\t%s\t%d", (const char *)r->data,
+                                                    client != NULL ? client : "",
+                                                    xtls_xmpp_peer_supports (xa, r->data)));
+    }
+  g_list_free (resources);
+  return g_list_reverse (list);
+}
+
 static gboolean
 ipc_trust (PurpleAccount *account, const char *bare, const char *fingerprint)
 {
@@ -307,6 +329,9 @@ xtls_api_register (PurplePlugin *plugin)
   purple_plugin_ipc_register (plugin, "list-known-peers", PURPLE_CALLBACK (ipc_list_known_peers),
                               purple_marshal_POINTER__POINTER,
                               purple_value_new (PURPLE_TYPE_POINTER), 1, ACCOUNT);
+  purple_plugin_ipc_register (plugin, "list-devices", PURPLE_CALLBACK (ipc_list_devices),
+                              purple_marshal_POINTER__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_POINTER), 2, ACCOUNT, STRING);
   purple_plugin_ipc_register (plugin, "trust", PURPLE_CALLBACK (ipc_trust),
                               purple_marshal_BOOLEAN__POINTER_POINTER_POINTER,
                               purple_value_new (PURPLE_TYPE_BOOLEAN), 3, ACCOUNT, STRING, STRING);

@@ -91,6 +91,11 @@ void xtls_xmpp_flush (XtlsAccount *xa);
 /* The online resources of @bare, best first (highest priority). Transfer container. */
 GList *xtls_xmpp_resources (XtlsAccount *xa, const char *bare);
 gboolean xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid);
+/* The client @full_jid runs, from its caps (e.g. "Pidgin"), or NULL. Transfer none: valid
+ * until its next presence. */
+const char *xtls_xmpp_client_name (XtlsAccount *xa, const char *full_jid);
+/* "“phone” (Gajim)": a device of a contact as people read it. Transfer full. */
+char *xtls_conv_device_name (XtlsAccount *xa, const char *full_jid);
 /* Sends a disco#info query; the answer resumes xtls_conv_resolved(). */
 void xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
 char *xtls_bare_of (const char *jid);

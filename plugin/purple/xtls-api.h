@@ -109,6 +109,12 @@ enum
  *     same on both screens whatever the order. NULL when @peer's fingerprint is unknown.
  * "list-known-peers" GList * (PurpleAccount *account)
  *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID.
+ * "list-devices"     GList * (PurpleAccount *account, const char *bare_jid)
+ *     The contact's online devices, best first (highest priority, then by JID: the order
+ *     "start" tries with a bare JID). Each item a newly allocated string
+ *     "full-jid\tclient\tsupported": the client's name from its caps ("Pidgin"; empty when
+ *     unknown) and "1" when its caps say it supports XTLS, else "0". To talk to one device,
+ *     pass its full JID to "start"; a session never moves to another device by itself.
  * "trust"            gboolean (PurpleAccount *account, const char *bare_jid, const char *fpr)
  *     Pins @fpr for that contact, as verified by comparing fingerprints.
  * "forget"           gboolean (PurpleAccount *account, const char *bare_jid)
