@@ -139,6 +139,9 @@ void xtls_cmds_unregister (void);
 
 /* api.c */
 void xtls_api_register (PurplePlugin *plugin);
+/* The user typed @typed (a fingerprint or a safety code) to verify @bare: XTLS_API_TYPED_*
+ * (see xtls-api.h, "verify-typed"). */
+int xtls_glue_verify_typed (XtlsAccount *xa, const char *bare, const char *typed);
 void xtls_api_emit_state (XtlsAccount *xa, XtlsSession *session, XtlsTrustState state,
                           const char *reason);
 /* The same for a contact without a session (@peer a bare JID). */
