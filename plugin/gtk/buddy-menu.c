@@ -19,9 +19,9 @@ typedef struct
 
 static const Choice choices[] = {
   { XTLS_API_POLICY_DEFAULT, N_ ("_Follow my preferences"), N_ ("as in my preferences") },
-  { XTLS_API_POLICY_OPPORTUNISTIC, N_ ("A_utomatic: when their client supports it"),
+  { XTLS_API_POLICY_OPPORTUNISTIC, N_ ("A_utomatic, when their client supports it"),
     N_ ("automatic") },
-  { XTLS_API_POLICY_REQUIRE, N_ ("_Always: never send them a message unencrypted"),
+  { XTLS_API_POLICY_REQUIRE, N_ ("_Always, never unencrypted"),
     N_ ("always") },
   { XTLS_API_POLICY_MANUAL, N_ ("_Only when I start one"), N_ ("when I start one") },
   { XTLS_API_POLICY_NEVER, N_ ("_Never"), N_ ("never") },
@@ -101,7 +101,7 @@ on_extended_menu (PurpleBlistNode *node, GList **menu, gpointer data)
                                                     PURPLE_CALLBACK (on_verify), NULL, NULL));
   /* Translators: the buddy list's context menu; %s is the current setting ("automatic",
    * "always", ...) */
-  title = g_strdup_printf (_ ("Pri_vate conversations: %s"), word);
+  title = g_strdup_printf (_ ("Priva_te conversations: %s"), word);
   *menu = g_list_append (*menu, purple_menu_action_new (title, NULL, NULL, children));
 }
 

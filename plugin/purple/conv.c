@@ -240,8 +240,12 @@ send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
 static void
 start_session (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
 {
-  XtlsSession *s = xtls_hub_start (xa->hub, full_jid);
+  XtlsSession *s;
   char *text;
+
+  c->initiating = TRUE;
+  s = xtls_hub_start (xa->hub, full_jid);
+  c->initiating = FALSE;
 
   g_free (c->peer);
   c->peer = g_strdup (full_jid);
@@ -519,7 +523,9 @@ describe_device_gone (XtlsAccount *xa, XtlsSession *s, const char *bare)
 
   for (GList *r = resources; r != NULL; r = r->next)
     {
-      g_autofree char *other = xtls_conv_device_name (xa, r->data);
+      g_autofree char *other = g_ascii_strcasecmp (r->data, xtls_session_get_peer (s)) != 0
+                                   ? xtls_conv_device_name (xa, r->data)
+                                   : NULL;
       if (other != NULL)
         g_string_append_printf (others, "%s%s", others->len > 0 ? ", " : "", other);
     }
@@ -560,7 +566,7 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
           return NULL; /* the decision was made; the setup continues */
         {
           g_autofree char *device = xtls_conv_device_name (c->xa, xtls_session_get_peer (s));
-          if (xtls_session_is_initiator (s))
+          if (xtls_session_is_initiator (s) || c->initiating)
             return device != NULL
                        /* Translators: the first %s is the contact's XMPP address, the second
                         * their device, e.g. "“phone” (Gajim)" */

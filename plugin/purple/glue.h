@@ -36,6 +36,8 @@ typedef struct
                          * (/xtls stop), whoever started it and however it ended (OTR's
                          * "finished"; an end from outside the tunnel may be forged) */
   gboolean unsupported; /* the last support check found no XTLS-capable resource */
+  gboolean initiating;  /* our xtls_hub_start() for this contact is on the stack: the first
+                         * state change comes before the core's negotiation knows its role */
   XtlsTrustState last_state;
   char *resolving;    /* owned: the full JID a disco#info query is out for, or NULL */
   GQueue waiting;     /* char* texts typed while we find out whether the peer supports XTLS */

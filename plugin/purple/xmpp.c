@@ -461,15 +461,17 @@ on_receiving_presence (PurpleConnection *gc, const char *type, const char *from,
     }
   else if (strcmp (type, "unavailable") == 0 || strcmp (type, "error") == 0)
     {
+      /* The session with that resource ends with a visible reason, which names the device
+       * (so it is still in the table) and the others still online. */
+      xtls_hub_peer_offline (xa->hub, from);
+      xtls_glue_schedule (xa);
+      online = g_hash_table_lookup (xa->resources, key); /* looked up again after the hub */
       if (online != NULL)
         {
           g_hash_table_remove (online, from);
           if (g_hash_table_size (online) == 0)
             g_hash_table_remove (xa->resources, key);
         }
-      /* The session with that resource ends with a visible reason. */
-      xtls_hub_peer_offline (xa->hub, from);
-      xtls_glue_schedule (xa);
     }
   return FALSE;
 }
