@@ -215,7 +215,7 @@ xtls_gtk_fingerprint_open (GtkWindow *parent, PurpleAccount *account, const char
                                               RESPONSE_HELP),
                        "xtls-fingerprint-help");
   gtk_dialog_add_button (GTK_DIALOG (fd->dialog), GTK_STOCK_CLOSE, GTK_RESPONSE_CLOSE);
-  gtk_widget_set_name (gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("_Check and verify"),
+  gtk_widget_set_name (gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("Check and _verify"),
                                               RESPONSE_CHECK),
                        "xtls-fingerprint-check");
   gtk_dialog_set_default_response (GTK_DIALOG (fd->dialog), RESPONSE_CHECK);
@@ -237,7 +237,7 @@ xtls_gtk_fingerprint_open (GtkWindow *parent, PurpleAccount *account, const char
                                   FALSE),
                       FALSE, FALSE, 6);
 
-  label = left_label (_ ("_Contact:"), TRUE);
+  label = left_label (_ ("Con_tact:"), TRUE);
   gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
   fd->contact = gtk_combo_box_entry_new_text ();
   gtk_widget_set_name (fd->contact, "xtls-fingerprint-contact");
