@@ -114,6 +114,22 @@ def buddy_menu(g, name, buddy):
     return blist
 
 
+def geometry(g, win):
+    out = dict(line.split("=") for line in g.xdo("getwindowgeometry", "--shell", win).split())
+    return int(out["X"]), int(out["Y"]), int(out["WIDTH"]), int(out["HEIGHT"])
+
+
+def cropped(g, label, win, right=0, below=0):
+    """A screenshot of @win (and @right/@below pixels beside it, where its menus open), kept
+    as readme-@label.png next to the others (README's screenshots come from these)."""
+    path = g.shot(label)
+    x, y, w, h = geometry(g, win)
+    out = os.path.join(g.artifacts, f"readme-{label}.png")
+    subprocess.run(["/usr/bin/convert", path, "-crop", f"{w + right}x{h + below}+{x}+{y}",
+                    "+repage", out], check=True, timeout=20)
+    return out
+
+
 def scenarios(g):
     def signed_on():
         prepare(g, "alice", "alice")
@@ -204,7 +220,8 @@ def scenarios(g):
         if len(got) != 1 or "\U0001f512 only privately" not in got[0]:
             raise Failure(f"the message did not arrive (only) through the tunnel: {got!r}")
         buddy_menu(g, "alice", "Bob")
-        g.keys(g.window("alice", "^Buddy List$"), "t")
+        blist = g.window("alice", "^Buddy List$")
+        g.keys(blist, "t")
         g.shot("buddy-menu-policy-always")
         g.keys(g.window("alice", "^Buddy List$"), "Escape", "Escape")
 
@@ -224,7 +241,7 @@ def scenarios(g):
         g.type(dialog, grouped)  # as read out: groups, any case
         g.keys(dialog, "Return")
         g.wait_log("alice", r"fingerprint entry for carol@localhost: expected", 10, mark)
-        g.shot("fingerprint-entered")
+        cropped(g, "fingerprint-entered", dialog)
         g.keys(dialog, "Escape")
         # The first session: carol's key matches what alice typed, so alice is not asked.
         conv = open_im(g, "alice", "carol@localhost", "carol")
@@ -257,9 +274,10 @@ def scenarios(g):
         g.status_menu(conv, "s")
         verify_d = g.window("dave", "^Verify alice@localhost")  # dave does not know alice yet
         g.keys(verify_d, "alt+v")
-        g.window("alice", "^Key changed: dave@localhost")
+        changed = g.window("alice", "^Key changed: dave@localhost")
         g.wait_log("alice", r"-> failed", 15, mark_a)
         g.shot("fingerprint-wrong-key-refused")
+        g.keys(changed, "Escape")
         # A typed fingerprint that differs from the key shown now is refused, nothing stored.
         mark = g.log_size("alice")
         buddy_menu(g, "alice", "dave")
@@ -287,9 +305,10 @@ def scenarios(g):
         g.wait_log("alice", r"bob@localhost/phone", 15, mark_a)
         time.sleep(1.5)  # caps
         mark_a, mark_b, mark_p = g.log_size("alice"), g.log_size("bob"), g.log_size("bobphone")
+        g.xdo("windowraise", conv)
         g.keys(conv, "alt+p")
         g.keys(conv, "d")
-        g.shot("device-menu")
+        cropped(g, "device-menu", conv, right=330, below=110)
         g.keys(conv, "1")  # "bob@localhost/phone" sorts before ".../pidgin" (same priority)
         g.wait_log("bobphone", state_line("negotiating", "private"), 20, mark_p)
         g.wait_log("alice", r"status button for bob@localhost: Private · phone", 20, mark_a)
