@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 import hostile  # noqa: E402
+import verify_typed  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
                      STATE_PRIVATE, Client, HarnessError, Tap, drive, unescape)
 from servers import Topology, Unavailable  # noqa: E402
@@ -898,6 +899,9 @@ API_CONTRACT = {
     "ipc list-known-peers": ["pointer:account"],
     "ipc trust": ["int:account,string,string"],
     "ipc forget": ["int:account,string"],
+    "ipc verify-typed": ["int:account,string,string"],
+    "ipc get-failure": ["int:account,string"],
+    "ipc list-devices": ["pointer:account,string"],
 }
 
 
@@ -936,6 +940,7 @@ SCENARIOS = [
     ("xtls", "endings", scenario_endings, 150),
     ("xtls", "ipc-api", scenario_ipc_api, 90),
     *hostile.scenarios(sys.modules[__name__]),
+    *verify_typed.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 
