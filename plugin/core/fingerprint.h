@@ -33,9 +33,9 @@ char *xtls_fingerprint_safety_code (const char *hex_a, const char *hex_b);
 
 /* What a user typed or pasted to verify a contact by hand. */
 typedef enum {
-  XTLS_TYPED_INVALID,       /* neither of the two below */
-  XTLS_TYPED_FINGERPRINT,   /* 64 hex digits; spaces, colons, dashes and case are ignored */
-  XTLS_TYPED_SAFETY_CODE,   /* 40 decimal digits (the safety code); spaces, dashes ignored */
+  XTLS_TYPED_INVALID,     /* neither of the two below */
+  XTLS_TYPED_FINGERPRINT, /* 64 hex digits; spaces, colons, dashes and case are ignored */
+  XTLS_TYPED_SAFETY_CODE, /* 40 decimal digits (the safety code); spaces, dashes ignored */
 } XtlsTypedKind;
 
 /* Reads @typed (bounded: more than 256 bytes is invalid). On success stores the normal form

@@ -21,8 +21,7 @@ static const Choice choices[] = {
   { XTLS_API_POLICY_DEFAULT, N_ ("_Follow my preferences"), N_ ("as in my preferences") },
   { XTLS_API_POLICY_OPPORTUNISTIC, N_ ("A_utomatic, when their client supports it"),
     N_ ("automatic") },
-  { XTLS_API_POLICY_REQUIRE, N_ ("_Always, never unencrypted"),
-    N_ ("always") },
+  { XTLS_API_POLICY_REQUIRE, N_ ("_Always, never unencrypted"), N_ ("always") },
   { XTLS_API_POLICY_MANUAL, N_ ("_Only when I start one"), N_ ("when I start one") },
   { XTLS_API_POLICY_NEVER, N_ ("_Never"), N_ ("never") },
 };
@@ -96,9 +95,9 @@ on_extended_menu (PurpleBlistNode *node, GList **menu, gpointer data)
         word = _ (choices[i].word);
     }
   children = g_list_append (children, NULL); /* a separator */
-  children = g_list_append (children,
-                            purple_menu_action_new (_ ("_Verify by fingerprint…"),
-                                                    PURPLE_CALLBACK (on_verify), NULL, NULL));
+  children
+      = g_list_append (children, purple_menu_action_new (_ ("_Verify by fingerprint…"),
+                                                         PURPLE_CALLBACK (on_verify), NULL, NULL));
   /* Translators: the buddy list's context menu; %s is the current setting ("automatic",
    * "always", ...) */
   title = g_strdup_printf (_ ("Priva_te conversations: %s"), word);

@@ -85,8 +85,9 @@ check (FingerprintDialog *fd)
 
   if (bare == NULL)
     {
-      show_result (fd, TRUE, _ ("Choose the contact first (an XMPP address like "
-                                "name@example.org)."));
+      show_result (fd, TRUE,
+                   _ ("Choose the contact first (an XMPP address like "
+                      "name@example.org)."));
       return;
     }
   if (!xtls_gtk_account_alive (fd->account))
@@ -133,8 +134,7 @@ check (FingerprintDialog *fd)
                         "safety code (ten groups of four digits)."));
         break;
       default:
-        show_result (fd, TRUE,
-                     _ ("The key could not be stored. Is the account still connected?"));
+        show_result (fd, TRUE, _ ("The key could not be stored. Is the account still connected?"));
         break;
     }
   if (result == XTLS_API_TYPED_MATCHED || result == XTLS_API_TYPED_EXPECTED)
@@ -211,13 +211,13 @@ xtls_gtk_fingerprint_open (GtkWindow *parent, PurpleAccount *account, const char
   gtk_window_set_role (GTK_WINDOW (fd->dialog), "xtls-fingerprint-dialog");
   gtk_widget_set_name (fd->dialog, "xtls-fingerprint-dialog");
   gtk_dialog_set_has_separator (GTK_DIALOG (fd->dialog), FALSE);
-  gtk_widget_set_name (gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("_What is this?"),
-                                              RESPONSE_HELP),
-                       "xtls-fingerprint-help");
+  gtk_widget_set_name (
+      gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("_What is this?"), RESPONSE_HELP),
+      "xtls-fingerprint-help");
   gtk_dialog_add_button (GTK_DIALOG (fd->dialog), GTK_STOCK_CLOSE, GTK_RESPONSE_CLOSE);
-  gtk_widget_set_name (gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("Check and _verify"),
-                                              RESPONSE_CHECK),
-                       "xtls-fingerprint-check");
+  gtk_widget_set_name (
+      gtk_dialog_add_button (GTK_DIALOG (fd->dialog), _ ("Check and _verify"), RESPONSE_CHECK),
+      "xtls-fingerprint-check");
   gtk_dialog_set_default_response (GTK_DIALOG (fd->dialog), RESPONSE_CHECK);
 
   content = gtk_dialog_get_content_area (GTK_DIALOG (fd->dialog));

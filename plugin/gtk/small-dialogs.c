@@ -115,9 +115,9 @@ xtls_gtk_explain_open (GtkWindow *parent)
 void
 xtls_gtk_explain_verification (GtkWindow *parent)
 {
-  GtkWidget *dialog = gtk_message_dialog_new (
-      parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s",
-      _ ("Verifying a contact with the safety code"));
+  GtkWidget *dialog = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s",
+                                              _ ("Verifying a contact with the safety code"));
 
   gtk_message_dialog_format_secondary_text (
       GTK_MESSAGE_DIALOG (dialog), "%s\n\n%s\n\n%s",

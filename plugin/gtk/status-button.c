@@ -13,6 +13,7 @@
 #include <gtkconvwin.h>
 
 #define ICON_SIZE 16
+#define MAX_RESOURCE_CHARS 20 /* of a device's name on the button (the tooltip has it all) */
 
 typedef struct
 {
@@ -115,11 +116,13 @@ add_device_menu (GtkWidget *menu, StatusButton *sb, GList *devices)
     {
       XtlsGtkDevice *d = l->data;
       g_autofree char *device = xtls_gtk_device_label (d->jid, devices);
+      g_auto (GStrv) parts = g_strsplit (device, "_", -1);
+      g_autofree char *literal = g_strjoinv ("__", parts); /* a resource's "_" is no mnemonic */
       g_autofree char *label = NULL;
       GtkWidget *child;
 
       n++;
-      label = n < 10 ? g_strdup_printf ("_%u  %s", n, device) : g_strdup_printf ("%s", device);
+      label = n < 10 ? g_strdup_printf ("_%u  %s", n, literal) : g_strdup (literal);
       child = gtk_menu_item_new_with_mnemonic (label);
       if (!d->supported)
         gtk_widget_set_tooltip_text (
@@ -244,18 +247,22 @@ show_peer (StatusButton *sb, const XtlsGtkPeer *peer)
 
   gboolean running = state == XTLS_API_STATE_NEGOTIATING || state == XTLS_API_STATE_UNVERIFIED
                      || state == XTLS_API_STATE_PRIVATE;
-  GList *devices = running && peer->peer != NULL ? xtls_gtk_core_devices (sb->account, peer->bare)
-                                                 : NULL;
+  GList *devices
+      = running && peer->peer != NULL ? xtls_gtk_core_devices (sb->account, peer->bare) : NULL;
   g_autofree char *device = running ? xtls_gtk_device_label (peer->peer, devices) : NULL;
   g_autofree char *word = NULL;
 
   /* Which device the conversation goes to, when the contact may have several. */
   if (device != NULL)
     {
-      const char *slash = strchr (peer->peer, '/');
+      const char *resource = strchr (peer->peer, '/') + 1;
+      /* A resource can be long (up to 1023 bytes): the button stays a button. */
+      gboolean long_name = g_utf8_strlen (resource, -1) > MAX_RESOURCE_CHARS;
+      g_autofree char *head = long_name ? g_utf8_substring (resource, 0, MAX_RESOURCE_CHARS) : NULL;
+      g_autofree char *shown = long_name ? g_strconcat (head, "…", NULL) : g_strdup (resource);
       /* Translators: the state word and the contact's device (its XMPP resource), shown on
        * the status button, e.g. "Private · phone" */
-      word = g_strdup_printf (_ ("%s · %s"), xtls_gtk_state_word (state), slash + 1);
+      word = g_strdup_printf (_ ("%s · %s"), xtls_gtk_state_word (state), shown);
       g_string_append_c (tip, '\n');
       /* Translators: %s is the contact's device, e.g. "“phone” (Gajim)" */
       g_string_append_printf (tip, _ ("With their device %s"), device);

@@ -395,11 +395,16 @@ client_from_node (const char *node)
     const char *host;
     const char *name;
   } known[] = {
-    { "pidgin.im", "Pidgin" },           { "gajim.org", "Gajim" },
-    { "conversations.im", "Conversations" }, { "dino.im", "Dino" },
-    { "psi-im.org", "Psi" },             { "monal-im.org", "Monal" },
-    { "poez.io", "Poezio" },             { "profanity-im.github.io", "Profanity" },
-    { "kaidan.im", "Kaidan" },           { "movim.eu", "Movim" },
+    { "pidgin.im", "Pidgin" },
+    { "gajim.org", "Gajim" },
+    { "conversations.im", "Conversations" },
+    { "dino.im", "Dino" },
+    { "psi-im.org", "Psi" },
+    { "monal-im.org", "Monal" },
+    { "poez.io", "Poezio" },
+    { "profanity-im.github.io", "Profanity" },
+    { "kaidan.im", "Kaidan" },
+    { "movim.eu", "Movim" },
   };
   const char *start, *end;
   g_autofree char *host = NULL;

@@ -218,7 +218,8 @@ static const TypedCase typed_cases[] = {
     "9F86 D081 884C 7D65 9A2F EAA0 C55A D015 A3BF 4F1B 2B0B 822C D15D 6C15 B0F0 0A08",
     XTLS_TYPED_FINGERPRINT, SHA256_HEX },
   { "colons-newline",
-    "9f:86:d0:81:88:4c:7d:65:9a:2f:ea:a0:c5:5a:d0:15:\na3:bf:4f:1b:2b:0b:82:2c:d1:5d:6c:15:b0:f0:0a:08",
+    "9f:86:d0:81:88:4c:7d:65:9a:2f:ea:a0:c5:5a:d0:15:\na3:bf:4f:1b:2b:0b:82:2c:d1:5d:6c:15:b0:f0:"
+    "0a:08",
     XTLS_TYPED_FINGERPRINT, SHA256_HEX },
   { "code", "0123 4567 8901 2345 6789 0123 4567 8901 2345 6789", XTLS_TYPED_SAFETY_CODE,
     "0123456789012345678901234567890123456789" },
