@@ -76,6 +76,14 @@ def fingerprint_of(g, name):
     return hashlib.sha256(der).hexdigest()
 
 
+def safety_code(fpr_a, fpr_b):
+    """The safety code of two fingerprints, as the core derives it (fingerprint.c)."""
+    lo, hi = sorted((fpr_a.lower(), fpr_b.lower()))
+    digest = hashlib.sha256(b"xtls-safety-code-v1\0" + lo.encode() + b"\0" + hi.encode()).digest()
+    return " ".join(f"{int.from_bytes(digest[3 * i:3 * i + 3], 'big') % 10000:04d}"
+                    for i in range(10))
+
+
 def open_im(g, name, jid, title):
     """Buddies → New Instant Message (Ctrl+M) in @name's buddy list, @jid typed."""
     blist = g.window(name, "^Buddy List$")
@@ -257,6 +265,17 @@ def scenarios(g):
                  "^Verify carol"):
             raise Failure("a verify dialog for carol is open on alice's screen")
         g.shot("fingerprint-first-session-private")
+        # Now that carol has shown her key, the safety code (read out on the phone) is checked.
+        mark = g.log_size("alice")
+        buddy_menu(g, "alice", "carol")
+        g.keys(g.window("alice", "^Buddy List$"), "t")
+        g.keys(g.window("alice", "^Buddy List$"), "v")
+        dialog = g.window("alice", "^Verify a contact by fingerprint$")
+        g.type(dialog, safety_code(fingerprint_of(g, "alice"), carol_fp))
+        g.keys(dialog, "Return")
+        g.wait_log("alice", r"fingerprint entry for carol@localhost: matched", 10, mark)
+        g.shot("safety-code-matched")
+        g.keys(dialog, "Escape")
 
     def fingerprint_wrong_key_refused():
         mark = g.log_size("alice")
