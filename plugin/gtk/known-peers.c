@@ -163,6 +163,7 @@ fill_peers (PrefsFrame *pf)
       g_autofree char *when = local_date (p->when);
       const char *how = g_strcmp0 (p->how, "password") == 0      ? _ ("shared password")
                         : g_strcmp0 (p->how, "fingerprint") == 0 ? _ ("safety code")
+                        : g_strcmp0 (p->how, "typed") == 0       ? _ ("fingerprint you typed")
                                                                  : p->how;
       GtkTreeIter iter;
 

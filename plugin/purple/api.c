@@ -311,7 +311,7 @@ xtls_glue_verify_typed (XtlsAccount *xa, const char *bare, const char *typed)
     {
       if (kind == XTLS_TYPED_SAFETY_CODE)
         return XTLS_API_TYPED_NEED_KEY;
-      if (!xtls_trust_store_pin (xa->trust, contact, norm, XTLS_VERIFIED_FINGERPRINT, now, NULL))
+      if (!xtls_trust_store_pin (xa->trust, contact, norm, XTLS_VERIFIED_TYPED, now, NULL))
         return XTLS_API_TYPED_FAILED;
       purple_debug_info ("xtls", "a fingerprint typed by the user is now expected for a contact\n");
       return XTLS_API_TYPED_EXPECTED;
@@ -334,7 +334,7 @@ xtls_glue_verify_typed (XtlsAccount *xa, const char *bare, const char *typed)
   else if (g_strcmp0 (pinned, reference) != 0)
     {
       g_autofree char *key = g_strdup (reference);
-      if (!xtls_trust_store_pin (xa->trust, contact, key, XTLS_VERIFIED_FINGERPRINT, now, NULL))
+      if (!xtls_trust_store_pin (xa->trust, contact, key, XTLS_VERIFIED_TYPED, now, NULL))
         return XTLS_API_TYPED_FAILED;
     }
   purple_debug_info ("xtls", "a fingerprint typed by the user matches the contact's key\n");

@@ -121,7 +121,9 @@ enum
  *     The combined safety code of our fingerprint and @peer's: ten groups of four digits, the
  *     same on both screens whatever the order. NULL when @peer's fingerprint is unknown.
  * "list-known-peers" GList * (PurpleAccount *account)
- *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID.
+ *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID;
+ *     how is "fingerprint" (compared on screen), "password" (shared password) or "typed" (the
+ *     user typed it with "verify-typed", perhaps before any session).
  * "list-devices"     GList * (PurpleAccount *account, const char *bare_jid)
  *     The contact's online devices, best first (highest priority, then by JID: the order
  *     "start" tries with a bare JID). Each item a newly allocated string

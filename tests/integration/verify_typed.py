@@ -27,11 +27,12 @@ def grouped_upper(fpr):
     return " ".join(fpr[i:i + 4] for i in range(0, len(fpr), 4)).upper()
 
 
-def pinned(client, bare):
+def pinned(client, bare, field=1):
+    """@bare's fingerprint (or, with @field 2, how it was verified) in the known peers."""
     for item in client.ipc("list-known-peers").split("|"):
         fields = item.split(" ")
-        if fields and fields[0] == bare:
-            return fields[1]
+        if len(fields) == 4 and fields[0] == bare:
+            return fields[field]
     return None
 
 
@@ -50,8 +51,8 @@ def scenario_expected_then_private(sc):
     bob_fpr = bob.ipc("get-fingerprint").lower()
     typed(alice, bob.bare, "the fingerprint is 1234", INVALID, "garbage")
     typed(alice, bob.bare, grouped_upper(bob_fpr), EXPECTED, "bob's fingerprint, no key yet")
-    if pinned(alice, bob.bare) != bob_fpr:
-        raise HarnessError(f"alice: the expected fingerprint is not stored: "
+    if pinned(alice, bob.bare) != bob_fpr or pinned(alice, bob.bare, 2) != "typed":
+        raise HarnessError(f"alice: the expected fingerprint is not stored as typed: "
                            f"{alice.ipc('list-known-peers')!r}")
 
     def policy(client, req):

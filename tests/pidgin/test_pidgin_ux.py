@@ -138,6 +138,22 @@ def cropped(g, label, win, right=0, below=0):
     return out
 
 
+def open_preferences(g, name):
+    """Tools → Plugins (Ctrl+U), the Pidgin-window plugin found by typing its name, then
+    Configure Plugin: the preferences with the known contacts."""
+    blist = g.window(name, "^Buddy List$")
+    g.keys(blist, "ctrl+u")
+    plugins = g.window(name, "^Plugins$")
+    g.focus(plugins)
+    g.xdo("type", "--delay", "60", "XTLS private conversations (P")
+    time.sleep(0.5)
+    g.keys(plugins, "Escape")  # ends the type-ahead search; the row stays selected
+    x, y, w, h = geometry(g, plugins)
+    g.xdo("mousemove", "--window", plugins, "213", str(h - 25), "click", "1")  # Configure
+    prefs = g.window(name, r"^XTLS private conversations \(Pidgin window\)$")
+    return plugins, prefs
+
+
 def scenarios(g):
     def signed_on():
         prepare(g, "alice", "alice")
@@ -371,6 +387,31 @@ def scenarios(g):
         if not re.search(r"Not sent .*held back", conv_log(g, "alice", "alice", "bob")):
             raise Failure("alice was not told that her message was held back")
 
+    def known_contacts():
+        plugins, prefs = open_preferences(g, "alice")
+        mark = g.log_size("alice")
+        g.keys(prefs, "alt+t")  # What is this?
+        help_win = g.window("alice", "^What is this\\?$")
+        g.wait_log("alice", r"explaining verification", 10, mark)
+        g.keys(help_win, "Return")
+        g.keys(prefs, "alt+e")  # Enter fingerprint…, for someone never talked to
+        dialog = g.window("alice", "^Verify a contact by fingerprint$")
+        g.type(dialog, "erin@localhost")
+        g.keys(dialog, "alt+f")
+        erin = hashlib.sha256(b"erin's key, read out on the phone").hexdigest()
+        g.type(dialog, erin)
+        g.keys(dialog, "Return")
+        g.wait_log("alice", r"fingerprint entry for erin@localhost: expected", 10, mark)
+        g.keys(dialog, "Escape")
+        stores = glob.glob(os.path.join(g.dir, "alice", "xtls", "*", "known-peers"))
+        text = "".join(open(p).read() for p in stores)
+        if "erin@localhost" not in text or erin not in text:
+            raise Failure(f"erin's expected fingerprint is not in alice's known peers: {text!r}")
+        g.focus(prefs)
+        cropped(g, "known-contacts", prefs)
+        g.keys(prefs, "Escape")
+        g.keys(plugins, "Escape")
+
     return [("alice, bob, carol and dave signed on, with aliases", signed_on),
             ("tunnel messages carry the buddy's alias", alias_on_tunnel_messages),
             ("What is this? from the verify dialog", help_from_verify_dialog),
@@ -379,7 +420,9 @@ def scenarios(g):
              fingerprint_before_any_conversation),
             ("a typed fingerprint that does not match is refused loudly",
              fingerprint_wrong_key_refused),
-            ("two devices: shown, chosen, offline said, never switched", two_devices)]
+            ("two devices: shown, chosen, offline said, never switched", two_devices),
+            ("known contacts: What is this? and a fingerprint entered for a new contact",
+             known_contacts)]
 
 
 def main():
