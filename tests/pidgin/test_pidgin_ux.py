@@ -99,7 +99,8 @@ def open_im(g, name, jid, title):
 def conversation(g, name, jid, title):
     """@name's open conversation window titled @title, opened first if needed."""
     pid = str(g.pidgins[name][0].pid)
-    found = g.xdo("search", "--all", "--onlyvisible", "--pid", pid, "--name", f"^{re.escape(title)}$")
+    found = g.xdo("search", "--all", "--onlyvisible", "--pid", pid, "--name",
+                  f"^{re.escape(title)}$")
     return found.split()[0] if found else open_im(g, name, jid, title)
 
 
@@ -277,8 +278,8 @@ def scenarios(g):
         g.wait_log("carol", state_line("negotiating", "private"), 20, mark_c)
         if re.search(r"verify dialog for carol|Verify carol", g.log_text("alice")[mark_a:]):
             raise Failure("alice was asked to verify carol although she had typed the key")
-        if g.xdo("search", "--all", "--onlyvisible", "--pid", str(g.pidgins["alice"][0].pid), "--name",
-                 "^Verify carol"):
+        if g.xdo("search", "--all", "--onlyvisible", "--pid", str(g.pidgins["alice"][0].pid),
+                 "--name", "^Verify carol"):
             raise Failure("a verify dialog for carol is open on alice's screen")
         g.shot("fingerprint-first-session-private")
         # Now that carol has shown her key, the safety code (read out on the phone) is checked.
@@ -431,7 +432,8 @@ def main():
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--only", help="run only the steps whose names match this regex "
-                    "(plus the first, which signs on)")
+                    "(plus the first, which signs on; later steps build on the keys earlier "
+                    "ones verified, so alone they may fail)")
     args = ap.parse_args()
     g = Gui(args)
     steps = scenarios(g)
