@@ -622,11 +622,23 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
           return g_strdup_printf (_ ("The private conversation with %s ended. Messages are now "
                                      "sent unencrypted."),
                                   bare);
-        /* Translators: %s is the contact's XMPP address; do not translate the commands */
-        return g_strdup_printf (_ ("%s ended the private conversation. Your messages will not be "
-                                   "sent until you type /xtls start (new private conversation) "
-                                   "or /xtls stop (continue unencrypted)."),
-                                bare);
+        {
+          /* Which of their devices ended it (one quitting its client ends the session too). */
+          g_autofree char *device = xtls_conv_device_name (c->xa, xtls_session_get_peer (s));
+          if (device != NULL)
+            /* Translators: the first %s is the contact's XMPP address, the second their
+             * device, e.g. "“phone” (Gajim)"; do not translate the commands */
+            return g_strdup_printf (_ ("%s ended the private conversation on their device %s. "
+                                       "Your messages will not be sent until you type /xtls "
+                                       "start (new private conversation) or /xtls stop "
+                                       "(continue unencrypted)."),
+                                    bare, device);
+          /* Translators: %s is the contact's XMPP address; do not translate the commands */
+          return g_strdup_printf (_ ("%s ended the private conversation. Your messages will not "
+                                     "be sent until you type /xtls start (new private "
+                                     "conversation) or /xtls stop (continue unencrypted)."),
+                                  bare);
+        }
       case XTLS_STATE_FAILED:
         if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_PEER_GONE))
           return describe_device_gone (c->xa, s, bare);

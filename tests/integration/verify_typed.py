@@ -108,13 +108,26 @@ def scenario_expected_wrong_key(sc):
 
 def scenario_list_devices(sc):
     """list-devices gives bob's online resource with its client's name from caps ("Pidgin":
-    libpurple announces the pidgin.im caps node) and whether it supports XTLS."""
+    libpurple announces the pidgin.im caps node) and whether it supports XTLS; the start line
+    names that device, and so does the notice when bob's client quits and ends the session."""
     alice, bob = D.make_pair(sc)
+    D.note_private(sc)
     D.wait_caps(sc, alice, bob)
     got = alice.ipc("list-devices", bob.bare)
     want = f"{bob.jid}\\tPidgin\\t1"
     if got not in (want, want.replace("\\t", "\t")):
         raise HarnessError(f"alice: list-devices {bob.bare} gave {got!r}, expected {want!r}")
+    for c, peer in ((alice, bob), (bob, alice)):
+        c.ipc("trust", peer.bare, peer.ipc("get-fingerprint"))
+    mark = alice.mark()
+    D.start_private(sc, alice, bob, D.policy_none)
+    device = "\u201cphone\u201d \\(Pidgin\\)"
+    D.wait_conv(alice, rf"starting a private conversation with .* on their device {device}", mark,
+                what="the start line naming bob's device")
+    mark = alice.mark()
+    bob.stop()
+    D.wait_conv(alice, rf"ended the private conversation on their device {device}", mark,
+                what="the end naming the device that quit")
 
 
 def scenarios(driver):
