@@ -253,3 +253,72 @@ xtls_fingerprint_safety_code (const char *hex_a, const char *hex_b)
     }
   return g_string_free (out, FALSE);
 }
+
+#define MAX_TYPED_BYTES 256
+
+XtlsTypedKind
+xtls_fingerprint_read_typed (const char *typed, char **out)
+{
+  GString *norm;
+  gboolean only_digits = TRUE;
+
+  g_return_val_if_fail (out != NULL, XTLS_TYPED_INVALID);
+  *out = NULL;
+  if (typed == NULL || strlen (typed) > MAX_TYPED_BYTES)
+    return XTLS_TYPED_INVALID;
+  norm = g_string_sized_new (64);
+  for (const char *p = typed; *p != '\0'; p++)
+    {
+      if (g_ascii_isspace (*p) || *p == ':' || *p == '-')
+        continue;
+      if (!g_ascii_isxdigit (*p))
+        {
+          g_string_free (norm, TRUE);
+          return XTLS_TYPED_INVALID;
+        }
+      only_digits &= g_ascii_isdigit (*p);
+      g_string_append_c (norm, g_ascii_tolower (*p));
+    }
+  if (norm->len == 64)
+    {
+      *out = g_string_free (norm, FALSE);
+      return XTLS_TYPED_FINGERPRINT;
+    }
+  if (norm->len == SAFETY_GROUPS * 4 && only_digits)
+    {
+      *out = g_string_free (norm, FALSE);
+      return XTLS_TYPED_SAFETY_CODE;
+    }
+  g_string_free (norm, TRUE);
+  return XTLS_TYPED_INVALID;
+}
+
+gboolean
+xtls_fingerprint_typed_matches (const char *typed, const char *own_hex, const char *peer_hex)
+{
+  g_autofree char *norm = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *peer = NULL;
+  XtlsTypedKind kind = xtls_fingerprint_read_typed (typed, &norm);
+
+  if (peer_hex == NULL || strlen (peer_hex) != 64)
+    return FALSE;
+  peer = g_ascii_strdown (peer_hex, -1);
+  switch (kind)
+    {
+      case XTLS_TYPED_FINGERPRINT:
+        return strcmp (norm, peer) == 0;
+      case XTLS_TYPED_SAFETY_CODE:
+        if (own_hex == NULL || strlen (own_hex) != 64)
+          return FALSE;
+        code = xtls_fingerprint_safety_code (own_hex, peer);
+        {
+          g_autofree char *plain = NULL;
+          xtls_fingerprint_read_typed (code, &plain);
+          return plain != NULL && strcmp (plain, norm) == 0;
+        }
+      case XTLS_TYPED_INVALID:
+        break;
+    }
+  return FALSE;
+}

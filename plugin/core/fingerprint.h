@@ -31,4 +31,21 @@ char *xtls_fingerprint_format (const char *hex);
  * independent of their order. Ten groups of four digits. Transfer full. */
 char *xtls_fingerprint_safety_code (const char *hex_a, const char *hex_b);
 
+/* What a user typed or pasted to verify a contact by hand. */
+typedef enum {
+  XTLS_TYPED_INVALID,     /* neither of the two below */
+  XTLS_TYPED_FINGERPRINT, /* 64 hex digits; spaces, colons, dashes and case are ignored */
+  XTLS_TYPED_SAFETY_CODE, /* 40 decimal digits (the safety code); spaces, dashes ignored */
+} XtlsTypedKind;
+
+/* Reads @typed (bounded: more than 256 bytes is invalid). On success stores the normal form
+ * in @out (lowercase hex, or 40 digits without spaces; transfer full). */
+XtlsTypedKind xtls_fingerprint_read_typed (const char *typed, char **out);
+
+/* TRUE if @typed names @peer_hex: it is that fingerprint, or the safety code of @own_hex and
+ * @peer_hex. A typed safety code can only be checked against a key: there is no way back from
+ * a code to a fingerprint. */
+gboolean xtls_fingerprint_typed_matches (const char *typed, const char *own_hex,
+                                         const char *peer_hex);
+
 G_END_DECLS

@@ -49,6 +49,8 @@ xtls_verified_how_to_string (XtlsVerifiedHow how)
         return "fingerprint";
       case XTLS_VERIFIED_PASSWORD:
         return "password";
+      case XTLS_VERIFIED_TYPED:
+        return "typed";
     }
   return "invalid";
 }
@@ -60,6 +62,8 @@ how_from_string (const char *text, XtlsVerifiedHow *how)
     *how = XTLS_VERIFIED_FINGERPRINT;
   else if (g_strcmp0 (text, xtls_verified_how_to_string (XTLS_VERIFIED_PASSWORD)) == 0)
     *how = XTLS_VERIFIED_PASSWORD;
+  else if (g_strcmp0 (text, xtls_verified_how_to_string (XTLS_VERIFIED_TYPED)) == 0)
+    *how = XTLS_VERIFIED_TYPED;
   else
     return FALSE;
   return TRUE;

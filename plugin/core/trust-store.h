@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 typedef enum {
   XTLS_VERIFIED_FINGERPRINT, /* the users compared fingerprints or the safety code */
   XTLS_VERIFIED_PASSWORD,    /* certificates exchanged inside an SRP session */
+  XTLS_VERIFIED_TYPED,       /* the user typed the fingerprint their contact read out, perhaps
+                              * before any session: pinned like the others, so the first
+                              * session with another key fails as a changed key */
 } XtlsVerifiedHow;
 
 typedef struct {

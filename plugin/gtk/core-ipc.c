@@ -137,6 +137,72 @@ xtls_gtk_core_is_known (PurpleAccount *account, const char *bare)
   return known;
 }
 
+int
+xtls_gtk_core_verify_typed (PurpleAccount *account, const char *bare, const char *typed)
+{
+  return xtls_gtk_core () != NULL ? GPOINTER_TO_INT (CALL ("verify-typed", account, bare, typed))
+                                  : XTLS_API_TYPED_FAILED;
+}
+
+static void
+device_free (gpointer data)
+{
+  XtlsGtkDevice *d = data;
+
+  g_free (d->jid);
+  g_free (d->client);
+  g_free (d);
+}
+
+void
+xtls_gtk_devices_free (GList *devices)
+{
+  g_list_free_full (devices, device_free);
+}
+
+/* Each item of "list-devices" is "full-jid<TAB>client<TAB>supported". */
+GList *
+xtls_gtk_core_devices (PurpleAccount *account, const char *bare)
+{
+  GList *lines = CALL ("list-devices", account, bare);
+  GList *devices = NULL;
+
+  for (GList *l = lines; l != NULL; l = l->next)
+    {
+      g_auto (GStrv) fields = g_strsplit (l->data, "\t", 3);
+
+      if (g_strv_length (fields) == 3 && strchr (fields[0], '/') != NULL)
+        {
+          XtlsGtkDevice *d = g_new0 (XtlsGtkDevice, 1);
+          d->jid = g_strdup (fields[0]);
+          d->client = *fields[1] != '\0' ? g_strdup (fields[1]) : NULL;
+          d->supported = strcmp (fields[2], "1") == 0;
+          devices = g_list_prepend (devices, d);
+        }
+    }
+  g_list_free_full (lines, g_free);
+  return g_list_reverse (devices);
+}
+
+char *
+xtls_gtk_device_label (const char *jid, GList *devices)
+{
+  const char *slash = jid != NULL ? strchr (jid, '/') : NULL;
+  const char *client = NULL;
+
+  if (slash == NULL)
+    return NULL;
+  for (GList *l = devices; l != NULL && client == NULL; l = l->next)
+    if (g_strcmp0 (((XtlsGtkDevice *)l->data)->jid, jid) == 0)
+      client = ((XtlsGtkDevice *)l->data)->client;
+  if (client != NULL)
+    /* Translators: a contact's device: the first %s is its XMPP resource (e.g. "phone"), the
+     * second the client program from its capabilities (e.g. "Gajim") */
+    return g_strdup_printf (_ ("“%s” (%s)"), slash + 1, client);
+  /* Translators: a contact's device: %s is its XMPP resource (e.g. "phone") */
+  return g_strdup_printf (_ ("“%s”"), slash + 1);
+}
+
 /* ---- reasons ------------------------------------------------------------------------------ */
 
 /* Decisions follow the core's machine-readable end reason, never its (translated) sentence. */

@@ -140,6 +140,7 @@ plugin_load (PurplePlugin *plugin)
   xtls_gtk_peers_init ();
   xtls_gtk_icons_init (plugin);
   xtls_gtk_marks_init (plugin);
+  xtls_gtk_buddy_menu_init (plugin);
 
   purple_signal_connect (core, "xtls-state-changed", plugin, PURPLE_CALLBACK (on_state_changed),
                          NULL);
@@ -176,6 +177,7 @@ plugin_unload (PurplePlugin *plugin)
   xtls_gtk_verify_close_all ();
   xtls_gtk_password_close_all ();
   xtls_gtk_key_changed_close_all ();
+  xtls_gtk_fingerprint_close_all ();
   xtls_gtk_small_dialogs_close_all ();
   xtls_gtk_prefs_destroy ();
   xtls_gtk_peers_shutdown ();

@@ -61,6 +61,24 @@ GList *xtls_gtk_core_known_peers (PurpleAccount *account);
 void xtls_gtk_known_peers_free (GList *peers);
 gboolean xtls_gtk_core_is_known (PurpleAccount *account, const char *bare);
 
+/* What the user typed to verify @bare (a fingerprint or the safety code): XTLS_API_TYPED_*. */
+int xtls_gtk_core_verify_typed (PurpleAccount *account, const char *bare, const char *typed);
+
+typedef struct
+{
+  char *jid;          /* owned: full JID */
+  char *client;       /* owned: the client's name from its caps, or NULL */
+  gboolean supported; /* its caps say it supports XTLS */
+} XtlsGtkDevice;
+
+/* The contact's online devices, best first: a list of XtlsGtkDevice, free it with
+ * xtls_gtk_devices_free(). */
+GList *xtls_gtk_core_devices (PurpleAccount *account, const char *bare);
+void xtls_gtk_devices_free (GList *devices);
+/* "“phone” (Gajim)" for the device @jid (a full JID; the client looked up in @devices, which
+ * may be NULL), or NULL for a bare JID. Transfer full. */
+char *xtls_gtk_device_label (const char *jid, GList *devices);
+
 /* The core gives failure reasons as sentences (xtls-api.h); these recognise two of them, in
  * English or in the user's language. */
 /* XTLS_API_FAILURE_* for the session with @peer (bare or full JID). */
@@ -150,17 +168,27 @@ void xtls_gtk_password_close_all (void);
 void xtls_gtk_key_changed_open (PurpleAccount *account, const char *bare);
 void xtls_gtk_key_changed_close_all (void);
 
+/* ---- fingerprint-dialog.c: verify a contact by typing their fingerprint or code ------- */
+
+/* Opens (or raises) the dialog for @account, with @bare (may be NULL) as the contact. */
+void xtls_gtk_fingerprint_open (GtkWindow *parent, PurpleAccount *account, const char *bare);
+void xtls_gtk_fingerprint_close_all (void);
+
+/* ---- buddy-menu.c: the buddy list's context menu ---------------------------------------- */
+
+void xtls_gtk_buddy_menu_init (PurplePlugin *plugin);
+
 /* ---- small-dialogs.c -------------------------------------------------------------------- */
 
 typedef void (*XtlsGtkForgotten) (PurpleAccount *account, const char *bare);
 
 void xtls_gtk_explain_open (GtkWindow *parent);
+/* "What is this?" for verification: the safety code in three plain sentences. */
+void xtls_gtk_explain_verification (GtkWindow *parent);
 /* Asks before forgetting @bare's key, then forgets it; @done (may be NULL) runs after a
  * successful forget. */
 void xtls_gtk_confirm_forget (GtkWindow *parent, PurpleAccount *account, const char *bare,
                               XtlsGtkForgotten done);
-/* Explains how to verify @bare when no private conversation is running. */
-void xtls_gtk_explain_verify (GtkWindow *parent, PurpleAccount *account, const char *bare);
 void xtls_gtk_small_dialogs_close_all (void);
 
 /* ---- known-peers.c: the preferences frame ----------------------------------------------- */

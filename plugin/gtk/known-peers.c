@@ -32,6 +32,8 @@ typedef struct
   GtkWidget *empty;
   GtkWidget *verify;
   GtkWidget *forget;
+  GtkWidget *enter; /* "Enter fingerprint…": verify anyone, before any conversation */
+  GtkWidget *help;
 } PrefsFrame;
 
 static PrefsFrame *prefs; /* the open frame, or NULL */
@@ -135,6 +137,7 @@ update_buttons (PrefsFrame *pf)
 
   gtk_widget_set_sensitive (pf->verify, bare != NULL);
   gtk_widget_set_sensitive (pf->forget, bare != NULL);
+  gtk_widget_set_sensitive (pf->enter, selected_account (pf) != NULL);
 }
 
 static char *
@@ -160,6 +163,7 @@ fill_peers (PrefsFrame *pf)
       g_autofree char *when = local_date (p->when);
       const char *how = g_strcmp0 (p->how, "password") == 0      ? _ ("shared password")
                         : g_strcmp0 (p->how, "fingerprint") == 0 ? _ ("safety code")
+                        : g_strcmp0 (p->how, "typed") == 0       ? _ ("fingerprint you typed")
                                                                  : p->how;
       GtkTreeIter iter;
 
@@ -238,7 +242,7 @@ on_verify (GtkButton *button, PrefsFrame *pf)
   if (session != NULL)
     xtls_gtk_verify_open (account, bare);
   else
-    xtls_gtk_explain_verify (frame_window (pf), account, bare);
+    xtls_gtk_fingerprint_open (frame_window (pf), account, bare); /* no session: type it */
 }
 
 static void
@@ -249,6 +253,22 @@ on_forget (GtkButton *button, PrefsFrame *pf)
 
   if (account != NULL && bare != NULL)
     xtls_gtk_confirm_forget (frame_window (pf), account, bare, NULL);
+}
+
+static void
+on_enter (GtkButton *button, PrefsFrame *pf)
+{
+  PurpleAccount *account = selected_account (pf);
+  g_autofree char *bare = selected_peer (pf);
+
+  if (account != NULL)
+    xtls_gtk_fingerprint_open (frame_window (pf), account, bare);
+}
+
+static void
+on_help (GtkButton *button, PrefsFrame *pf)
+{
+  xtls_gtk_explain_verification (frame_window (pf));
 }
 
 static void
@@ -312,6 +332,16 @@ add_known_section (PrefsFrame *pf, GtkWidget *page)
   gtk_widget_set_name (pf->verify, "xtls-known-verify");
   pf->forget = gtk_button_new_with_mnemonic (_ ("_Forget…"));
   gtk_widget_set_name (pf->forget, "xtls-known-forget");
+  pf->enter = gtk_button_new_with_mnemonic (_ ("_Enter fingerprint…"));
+  gtk_widget_set_name (pf->enter, "xtls-known-enter");
+  gtk_widget_set_tooltip_text (pf->enter,
+                               _ ("Verify a contact with the fingerprint they read out to you, "
+                                  "even before your first private conversation."));
+  pf->help = gtk_button_new_with_mnemonic (_ ("What is _this?"));
+  gtk_widget_set_name (pf->help, "xtls-known-help");
+  gtk_box_pack_start (GTK_BOX (hbox), pf->help, FALSE, FALSE, 0);
+  gtk_button_box_set_child_secondary (GTK_BUTTON_BOX (hbox), pf->help, TRUE);
+  gtk_box_pack_start (GTK_BOX (hbox), pf->enter, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), pf->verify, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), pf->forget, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), hbox, FALSE, FALSE, 0);
@@ -321,6 +351,8 @@ add_known_section (PrefsFrame *pf, GtkWidget *page)
                     G_CALLBACK (on_selection_changed), pf);
   g_signal_connect (pf->verify, "clicked", G_CALLBACK (on_verify), pf);
   g_signal_connect (pf->forget, "clicked", G_CALLBACK (on_forget), pf);
+  g_signal_connect (pf->enter, "clicked", G_CALLBACK (on_enter), pf);
+  g_signal_connect (pf->help, "clicked", G_CALLBACK (on_help), pf);
 }
 
 /* ---- the frame ---------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* The small dialogs: "What is this?" (the trust levels in plain words), the confirmation
- * before forgetting a key, and how to verify a contact when no session runs. Every one is
+ * before forgetting a key, and what verification is. Every one is
  * tracked so unloading the plugin closes it. */
 #include "gtk-xtls.h"
 
@@ -109,6 +109,33 @@ xtls_gtk_explain_open (GtkWindow *parent)
   gtk_widget_show_all (explain);
 }
 
+/* ---- What is this? (verification) ----------------------------------------------------------- */
+
+/* The three sentences a person needs before comparing a code on the phone. */
+void
+xtls_gtk_explain_verification (GtkWindow *parent)
+{
+  GtkWidget *dialog = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s",
+                                              _ ("Verifying a contact with the safety code"));
+
+  gtk_message_dialog_format_secondary_text (
+      GTK_MESSAGE_DIALOG (dialog), "%s\n\n%s\n\n%s",
+      _ ("The safety code is made from your key and your contact's key together, so it is the "
+         "same on both screens only when nobody sits in between."),
+      _ ("Read it to each other by phone or in person, never by chat, and confirm only when "
+         "every digit matches."),
+      _ ("From then on your private conversations with them start without questions, and if "
+         "their key ever changes you are warned before anything is sent."));
+  gtk_window_set_title (GTK_WINDOW (dialog), _ ("What is this?"));
+  gtk_window_set_role (GTK_WINDOW (dialog), "xtls-explain-verification");
+  gtk_widget_set_name (dialog, "xtls-explain-verification");
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_widget_destroy), NULL);
+  track (dialog);
+  gtk_widget_show_all (dialog);
+  purple_debug_info ("xtls-gtk", "explaining verification\n");
+}
+
 /* ---- Forget key? --------------------------------------------------------------------------- */
 
 static char *
@@ -203,31 +230,6 @@ xtls_gtk_confirm_forget (GtkWindow *parent, PurpleAccount *account, const char *
     forgets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_insert (forgets, g_steal_pointer (&key), dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (on_forget_response), fr);
-  track (dialog);
-  gtk_widget_show_all (dialog);
-}
-
-/* ---- how to verify without a session ------------------------------------------------------- */
-
-void
-xtls_gtk_explain_verify (GtkWindow *parent, PurpleAccount *account, const char *bare)
-{
-  const char *name = xtls_gtk_display_name (account, bare);
-  GtkWidget *dialog;
-
-  dialog = gtk_message_dialog_new (parent, GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_INFO,
-                                   GTK_BUTTONS_CLOSE,
-                                   /* Translators: %s is the contact's name */
-                                   _ ("To verify %s, start a private conversation first"), name);
-  gtk_message_dialog_format_secondary_text (
-      GTK_MESSAGE_DIALOG (dialog), "%s",
-      _ ("Open a conversation with them, click the status button at the right of the formatting "
-         "toolbar (or press Alt+P) and choose Start private conversation. Once it is set up, "
-         "choose Verify… in the same menu to see the safety code and compare it with them."));
-  gtk_window_set_title (GTK_WINDOW (dialog), _ ("How to verify"));
-  gtk_window_set_role (GTK_WINDOW (dialog), "xtls-how-to-verify-dialog");
-  gtk_widget_set_name (dialog, "xtls-how-to-verify-dialog");
-  g_signal_connect (dialog, "response", G_CALLBACK (gtk_widget_destroy), NULL);
   track (dialog);
   gtk_widget_show_all (dialog);
 }

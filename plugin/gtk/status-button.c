@@ -5,12 +5,15 @@
  * level never disappears. Alt+P opens the menu from the keyboard. */
 #include "gtk-xtls.h"
 
+#include <string.h>
+
 #include <gdk/gdkkeysyms.h>
 #include <pidgin.h>
 #include <gtkconv.h>
 #include <gtkconvwin.h>
 
 #define ICON_SIZE 16
+#define MAX_RESOURCE_CHARS 20 /* of a device's name on the button (the tooltip has it all) */
 
 typedef struct
 {
@@ -50,6 +53,16 @@ on_start (GtkMenuItem *item, StatusButton *sb)
   xtls_gtk_core_start (sb->account, bare);
 }
 
+/* One device of several: the session goes there and nowhere else. */
+static void
+on_start_device (GtkMenuItem *item, StatusButton *sb)
+{
+  const char *jid = g_object_get_data (G_OBJECT (item), "xtls-device");
+
+  if (jid != NULL)
+    xtls_gtk_core_start (sb->account, jid);
+}
+
 static void
 on_stop (GtkMenuItem *item, StatusButton *sb)
 {
@@ -83,9 +96,42 @@ add_item (GtkWidget *menu, const char *name, const char *label, GCallback cb, St
   GtkWidget *item = gtk_menu_item_new_with_mnemonic (label);
 
   gtk_widget_set_name (item, name);
-  g_signal_connect (item, "activate", cb, sb);
+  if (cb != NULL)
+    g_signal_connect (item, "activate", cb, sb);
   gtk_menu_shell_append (GTK_MENU_SHELL (menu), item);
   return item;
+}
+
+/* "Start on device" with one numbered item per online device, best first (pidgin-otr lists
+ * one entry per session; here the user picks before it starts). */
+static void
+add_device_menu (GtkWidget *menu, StatusButton *sb, GList *devices)
+{
+  GtkWidget *item = add_item (menu, "xtls-menu-devices", _ ("Start on _device"), NULL, sb);
+  GtkWidget *sub = gtk_menu_new ();
+  guint n = 0;
+
+  gtk_widget_set_name (sub, "xtls-device-menu");
+  for (GList *l = devices; l != NULL; l = l->next)
+    {
+      XtlsGtkDevice *d = l->data;
+      g_autofree char *device = xtls_gtk_device_label (d->jid, devices);
+      g_auto (GStrv) parts = g_strsplit (device, "_", -1);
+      g_autofree char *literal = g_strjoinv ("__", parts); /* a resource's "_" is no mnemonic */
+      g_autofree char *label = NULL;
+      GtkWidget *child;
+
+      n++;
+      label = n < 10 ? g_strdup_printf ("_%u  %s", n, literal) : g_strdup (literal);
+      child = gtk_menu_item_new_with_mnemonic (label);
+      if (!d->supported)
+        gtk_widget_set_tooltip_text (
+            child, _ ("Its capabilities do not list XTLS; it will be asked directly."));
+      g_object_set_data_full (G_OBJECT (child), "xtls-device", g_strdup (d->jid), g_free);
+      g_signal_connect (child, "activate", G_CALLBACK (on_start_device), sb);
+      gtk_menu_shell_append (GTK_MENU_SHELL (sub), child);
+    }
+  gtk_menu_item_set_submenu (GTK_MENU_ITEM (item), sub);
 }
 
 static GtkWidget *
@@ -99,11 +145,23 @@ build_menu (StatusButton *sb)
   gboolean running = state == XTLS_API_STATE_NEGOTIATING || state == XTLS_API_STATE_UNVERIFIED
                      || state == XTLS_API_STATE_PRIVATE;
   gboolean ended = state == XTLS_API_STATE_FINISHED || state == XTLS_API_STATE_FAILED;
+  GList *devices = xtls_gtk_core_devices (sb->account, bare);
 
   gtk_widget_set_name (menu, "xtls-status-menu");
+  if (running && peer->peer != NULL)
+    {
+      g_autofree char *device = xtls_gtk_device_label (peer->peer, devices);
+      /* Translators: %s is the contact's device, e.g. "“phone” (Gajim)" */
+      g_autofree char *text = g_strdup_printf (_ ("With their device %s"), device);
+      item = add_item (menu, "xtls-menu-device", text, NULL, sb);
+      gtk_label_set_use_underline (GTK_LABEL (gtk_bin_get_child (GTK_BIN (item))), FALSE);
+      gtk_widget_set_sensitive (item, FALSE);
+    }
   if (!running)
     add_item (menu, "xtls-menu-start", _ ("_Start private conversation"), G_CALLBACK (on_start),
               sb);
+  if (!running && g_list_length (devices) > 1)
+    add_device_menu (menu, sb, devices);
   if (running)
     add_item (menu, "xtls-menu-stop", _ ("S_top private conversation"), G_CALLBACK (on_stop), sb);
   else if (ended)
@@ -117,6 +175,7 @@ build_menu (StatusButton *sb)
   gtk_menu_shell_append (GTK_MENU_SHELL (menu), gtk_separator_menu_item_new ());
   add_item (menu, "xtls-menu-help", _ ("_What is this?"), G_CALLBACK (on_help), sb);
   gtk_widget_show_all (menu);
+  xtls_gtk_devices_free (devices);
   return menu;
 }
 
@@ -186,8 +245,34 @@ show_peer (StatusButton *sb, const XtlsGtkPeer *peer)
   int state = xtls_gtk_peer_shown_state (peer);
   GString *tip = g_string_new (xtls_gtk_state_sentence (state));
 
+  gboolean running = state == XTLS_API_STATE_NEGOTIATING || state == XTLS_API_STATE_UNVERIFIED
+                     || state == XTLS_API_STATE_PRIVATE;
+  GList *devices
+      = running && peer->peer != NULL ? xtls_gtk_core_devices (sb->account, peer->bare) : NULL;
+  g_autofree char *device = running ? xtls_gtk_device_label (peer->peer, devices) : NULL;
+  g_autofree char *word = NULL;
+
+  /* Which device the conversation goes to, when the contact may have several. */
+  if (device != NULL)
+    {
+      const char *resource = strchr (peer->peer, '/') + 1;
+      /* A resource can be long (up to 1023 bytes): the button stays a button. */
+      gboolean long_name = g_utf8_strlen (resource, -1) > MAX_RESOURCE_CHARS;
+      g_autofree char *head = long_name ? g_utf8_substring (resource, 0, MAX_RESOURCE_CHARS) : NULL;
+      g_autofree char *shown = long_name ? g_strconcat (head, "…", NULL) : g_strdup (resource);
+      /* Translators: the state word and the contact's device (its XMPP resource), shown on
+       * the status button, e.g. "Private · phone" */
+      word = g_strdup_printf (_ ("%s · %s"), xtls_gtk_state_word (state), shown);
+      g_string_append_c (tip, '\n');
+      /* Translators: %s is the contact's device, e.g. "“phone” (Gajim)" */
+      g_string_append_printf (tip, _ ("With their device %s"), device);
+    }
+  else
+    word = g_strdup (xtls_gtk_state_word (state));
+  xtls_gtk_devices_free (devices);
   xtls_gtk_icon_set (GTK_IMAGE (sb->image), state, ICON_SIZE);
-  gtk_label_set_text (GTK_LABEL (sb->label), xtls_gtk_state_word (state));
+  gtk_label_set_text (GTK_LABEL (sb->label), word);
+  purple_debug_info ("xtls-gtk", "status button for %s: %s\n", peer->bare, word);
   if (peer->pending != 0)
     g_string_append_printf (tip, "\n%s",
                             _ ("Waiting for your decision: choose Verify… in this menu."));

@@ -8,6 +8,7 @@ enum
 {
   RESPONSE_VERIFIED = 1,
   RESPONSE_PASSWORD = 2,
+  RESPONSE_HELP = 3,
 };
 
 typedef struct
@@ -19,6 +20,7 @@ typedef struct
   GtkWidget *dialog;
   GtkWidget *icon;
   GtkWidget *heading;
+  GtkWidget *device; /* which of the contact's devices the session is with */
   GtkWidget *code;
   GtkWidget *own;
   GtkWidget *theirs_title;
@@ -55,6 +57,22 @@ set_mono (GtkWidget *label, const char *text, const char *size, const char *weig
   gtk_label_set_markup (GTK_LABEL (label), markup);
 }
 
+/* The device the key belongs to: a contact may be online from several. */
+static void
+show_device (VerifyDialog *vd, const XtlsGtkPeer *peer)
+{
+  GList *devices = peer->peer != NULL ? xtls_gtk_core_devices (vd->account, vd->bare) : NULL;
+  g_autofree char *device = xtls_gtk_device_label (peer->peer, devices);
+  /* Translators: %s is the contact's device, e.g. "“phone” (Gajim)" */
+  g_autofree char *text = device != NULL ? g_strdup_printf (_ ("Their device: %s"), device) : NULL;
+
+  xtls_gtk_devices_free (devices);
+  if (text != NULL)
+    purple_debug_info ("xtls-gtk", "verify dialog for %s: %s\n", vd->bare, text);
+  gtk_label_set_text (GTK_LABEL (vd->device), text != NULL ? text : "");
+  gtk_widget_set_visible (vd->device, text != NULL);
+}
+
 /* Everything on screen comes from the core again: a new session may bring a new key. */
 static void
 refresh (VerifyDialog *vd)
@@ -88,6 +106,7 @@ refresh (VerifyDialog *vd)
   xtls_gtk_icon_set (GTK_IMAGE (vd->icon),
                      peer->pending != 0 ? XTLS_API_STATE_UNVERIFIED : peer->state, 48);
   gtk_label_set_markup (GTK_LABEL (vd->heading), heading);
+  show_device (vd, peer);
 
   /* Ten groups of four digits: two lines of five read well aloud. */
   set_mono (vd->code, code_text[0] != '\0' ? code_text : "—", "xx-large", "bold");
@@ -190,6 +209,9 @@ on_response (GtkDialog *dialog, int response, VerifyDialog *vd)
         if (verified (vd))
           gtk_widget_destroy (GTK_WIDGET (dialog));
         break;
+      case RESPONSE_HELP:
+        xtls_gtk_explain_verification (GTK_WINDOW (dialog));
+        break;
       case RESPONSE_PASSWORD:
         /* A pending question stays pending: the password dialog answers it on OK. */
         gtk_widget_destroy (GTK_WIDGET (dialog));
@@ -250,6 +272,11 @@ build (PurpleAccount *account, const char *bare)
   gtk_widget_set_name (vd->heading, "xtls-verify-heading");
   gtk_misc_set_alignment (GTK_MISC (vd->heading), 0.0, 0.5);
   gtk_box_pack_start (GTK_BOX (vbox), vd->heading, FALSE, FALSE, 0);
+  vd->device = gtk_label_new (NULL);
+  gtk_widget_set_name (vd->device, "xtls-verify-device");
+  gtk_misc_set_alignment (GTK_MISC (vd->device), 0.0, 0.5);
+  gtk_widget_set_no_show_all (vd->device, TRUE);
+  gtk_box_pack_start (GTK_BOX (vbox), vd->device, FALSE, FALSE, 0);
 
   label = gtk_label_new (_ ("Compare this code with your contact: it is the same on both "
                             "screens."));
@@ -282,6 +309,9 @@ build (PurpleAccount *account, const char *bare)
   vd->theirs = mono_label ("xtls-peer-fingerprint");
   gtk_box_pack_start (GTK_BOX (vbox), vd->theirs, FALSE, FALSE, 0);
 
+  gtk_button_box_set_child_secondary (
+      GTK_BUTTON_BOX (gtk_dialog_get_action_area (GTK_DIALOG (vd->dialog))),
+      add_button (vd->dialog, "xtls-verify-help", _ ("What is _this?"), RESPONSE_HELP), TRUE);
   vd->password = add_button (vd->dialog, "xtls-verify-password",
                              _ ("Use a shared _password instead"), RESPONSE_PASSWORD);
   add_button (vd->dialog, "xtls-verify-not-now", _ ("_Not now"), GTK_RESPONSE_CLOSE);

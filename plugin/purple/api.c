@@ -240,6 +240,28 @@ ipc_list_known_peers (PurpleAccount *account)
   return g_list_reverse (list);
 }
 
+/* The contact's online devices, best first (the order "start" with a bare JID tries them). */
+static GList *
+ipc_list_devices (PurpleAccount *account, const char *bare)
+{
+  XtlsAccount *xa = xtls_glue_find (account);
+  g_autofree char *contact = bare != NULL ? xtls_bare_of (bare) : NULL;
+  GList *resources, *list = NULL;
+
+  if (xa == NULL || contact == NULL)
+    return NULL;
+  resources = xtls_xmpp_resources (xa, contact);
+  for (GList *r = resources; r != NULL; r = r->next)
+    {
+      const char *client = xtls_xmpp_client_name (xa, r->data);
+      list = g_list_prepend (list, g_strdup_printf ("%s\t%s\t%d", (const char *)r->data,
+                                                    client != NULL ? client : "",
+                                                    xtls_xmpp_peer_supports (xa, r->data)));
+    }
+  g_list_free (resources);
+  return g_list_reverse (list);
+}
+
 static gboolean
 ipc_trust (PurpleAccount *account, const char *bare, const char *fingerprint)
 {
@@ -259,6 +281,70 @@ ipc_forget (PurpleAccount *account, const char *bare)
 {
   XtlsAccount *xa = xtls_glue_find (account);
   return xa != NULL && bare != NULL && xtls_trust_store_forget (xa->trust, bare, NULL);
+}
+
+/* Verification by hand (pidgin-otr's "manual verification"): the user types or pastes what
+ * their contact read out. The key it is checked against is the one the contact shows in the
+ * current session, else the verified one. With no key at all, a fingerprint is stored as the
+ * one to expect: it is pinned like a verified key, so the first session whose key matches is
+ * private at once, and any other key ends that session as a changed key (loud, nothing sent).
+ * A safety code needs a key: it is derived from both keys and cannot be stored alone. */
+int
+xtls_glue_verify_typed (XtlsAccount *xa, const char *bare, const char *typed)
+{
+  g_autofree char *contact = bare != NULL ? xtls_bare_of (bare) : NULL;
+  g_autofree char *norm = NULL;
+  XtlsTypedKind kind = xtls_fingerprint_read_typed (typed, &norm);
+  XtlsSession *s;
+  const char *announced, *pinned, *reference;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (xa == NULL || contact == NULL)
+    return XTLS_API_TYPED_FAILED;
+  if (kind == XTLS_TYPED_INVALID)
+    return XTLS_API_TYPED_INVALID;
+  s = find_session (xa, contact);
+  announced = s != NULL ? xtls_session_get_peer_fingerprint (s) : NULL;
+  pinned = xtls_trust_store_lookup (xa->trust, contact);
+  reference = announced != NULL ? announced : pinned;
+  if (reference == NULL)
+    {
+      if (kind == XTLS_TYPED_SAFETY_CODE)
+        return XTLS_API_TYPED_NEED_KEY;
+      if (!xtls_trust_store_pin (xa->trust, contact, norm, XTLS_VERIFIED_TYPED, now, NULL))
+        return XTLS_API_TYPED_FAILED;
+      purple_debug_info ("xtls", "a fingerprint typed by the user is now expected for a contact\n");
+      return XTLS_API_TYPED_EXPECTED;
+    }
+  if (!xtls_fingerprint_typed_matches (typed, xtls_identity_get_fingerprint (xa->identity),
+                                       reference))
+    {
+      purple_debug_info ("xtls", "a fingerprint typed by the user does not match the contact's "
+                                 "key; nothing stored\n");
+      return XTLS_API_TYPED_MISMATCH;
+    }
+  if (s != NULL && announced != NULL
+      && xtls_session_get_pending_decision (s) == XTLS_DECISION_UNKNOWN_KEY)
+    {
+      /* The session waits for exactly this answer; the core pins the key. */
+      xtls_prompt_close (xa, xtls_session_get_peer (s));
+      xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+      xtls_glue_schedule (xa);
+    }
+  else if (g_strcmp0 (pinned, reference) != 0)
+    {
+      g_autofree char *key = g_strdup (reference);
+      if (!xtls_trust_store_pin (xa->trust, contact, key, XTLS_VERIFIED_TYPED, now, NULL))
+        return XTLS_API_TYPED_FAILED;
+    }
+  purple_debug_info ("xtls", "a fingerprint typed by the user matches the contact's key\n");
+  return XTLS_API_TYPED_MATCHED;
+}
+
+static int
+ipc_verify_typed (PurpleAccount *account, const char *bare, const char *typed)
+{
+  return xtls_glue_verify_typed (xtls_glue_find (account), bare, typed);
 }
 
 #define ACCOUNT purple_value_new (PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT)
@@ -307,6 +393,12 @@ xtls_api_register (PurplePlugin *plugin)
   purple_plugin_ipc_register (plugin, "list-known-peers", PURPLE_CALLBACK (ipc_list_known_peers),
                               purple_marshal_POINTER__POINTER,
                               purple_value_new (PURPLE_TYPE_POINTER), 1, ACCOUNT);
+  purple_plugin_ipc_register (plugin, "list-devices", PURPLE_CALLBACK (ipc_list_devices),
+                              purple_marshal_POINTER__POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_POINTER), 2, ACCOUNT, STRING);
+  purple_plugin_ipc_register (plugin, "verify-typed", PURPLE_CALLBACK (ipc_verify_typed),
+                              purple_marshal_INT__POINTER_POINTER_POINTER,
+                              purple_value_new (PURPLE_TYPE_INT), 3, ACCOUNT, STRING, STRING);
   purple_plugin_ipc_register (plugin, "trust", PURPLE_CALLBACK (ipc_trust),
                               purple_marshal_BOOLEAN__POINTER_POINTER_POINTER,
                               purple_value_new (PURPLE_TYPE_BOOLEAN), 3, ACCOUNT, STRING, STRING);

@@ -15,6 +15,8 @@ static const char *const help_text
           "/xtls stop: end it; messages are then sent unencrypted\n"
           "/xtls status: how private this conversation is\n"
           "/xtls verify: compare fingerprints with your contact and mark their key as verified\n"
+          "/xtls verify <fingerprint or safety code>: verify with what your contact read out to "
+          "you\n"
           "/xtls password [secret]: verify with a password you both know instead\n"
           "/xtls fingerprint: show your fingerprint and your contact's\n"
           "/xtls forget: forget your contact's verified key\n"
@@ -118,6 +120,53 @@ cmd_verify (XtlsAccount *xa, const char *bare)
       c->bare);
 }
 
+/* /xtls verify FINGERPRINT-OR-CODE: what the contact read out, typed by the user. */
+static void
+cmd_verify_typed (XtlsAccount *xa, const char *bare, const char *typed)
+{
+  g_autofree char *contact = xtls_bare_of (bare);
+
+  switch (xtls_glue_verify_typed (xa, contact, typed))
+    {
+      case XTLS_API_TYPED_MATCHED:
+        xtls_conv_notice (xa, bare, 0,
+                          /* Translators: %s is the contact's XMPP address */
+                          _ ("It matches: %s's key is now marked as verified."), contact);
+        break;
+      case XTLS_API_TYPED_EXPECTED:
+        xtls_conv_notice (xa, bare, 0,
+                          /* Translators: %s is the contact's XMPP address */
+                          _ ("%s has not shown a key yet. The fingerprint is stored: the first "
+                             "private conversation whose key matches it is verified at once, and "
+                             "a different key is refused with a warning."),
+                          contact);
+        break;
+      case XTLS_API_TYPED_MISMATCH:
+        xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
+                          /* Translators: %s is the contact's XMPP address */
+                          _ ("It does NOT match %s's key. Nothing was stored. Check with them "
+                             "again by phone or in person: someone may be in between."),
+                          contact);
+        break;
+      case XTLS_API_TYPED_NEED_KEY:
+        xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "%s",
+                          /* Translators: do not translate "/xtls start" */
+                          _ ("A safety code can only be checked once your contact has shown their "
+                             "key: type /xtls start first, or ask them for their fingerprint "
+                             "instead."));
+        break;
+      case XTLS_API_TYPED_INVALID:
+        xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "%s",
+                          _ ("That is neither a fingerprint (64 characters 0-9 and a-f) nor a "
+                             "safety code (ten groups of four digits)."));
+        break;
+      default:
+        xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR, "%s",
+                          _ ("The key could not be stored. Is the account still connected?"));
+        break;
+    }
+}
+
 static void
 cmd_password (XtlsAccount *xa, const char *bare, const char *secret)
 {
@@ -178,6 +227,8 @@ on_xtls (PurpleConversation *conv, const gchar *cmd, gchar **args, gchar **error
     xtls_conv_stop (xa, name);
   else if (strcmp (sub, "status") == 0)
     cmd_status (xa, name);
+  else if (strcmp (sub, "verify") == 0 && rest != NULL && *rest != '\0')
+    cmd_verify_typed (xa, name, rest);
   else if (strcmp (sub, "verify") == 0)
     cmd_verify (xa, name);
   else if (strcmp (sub, "password") == 0)

@@ -110,6 +110,22 @@ xtls_glue_policy (XtlsAccount *xa, const char *bare)
   return policy;
 }
 
+char *
+xtls_conv_device_name (XtlsAccount *xa, const char *full_jid)
+{
+  const char *slash = full_jid != NULL ? strchr (full_jid, '/') : NULL;
+  const char *client = slash != NULL ? xtls_xmpp_client_name (xa, full_jid) : NULL;
+
+  if (slash == NULL)
+    return NULL;
+  if (client != NULL)
+    /* Translators: a contact's device: the first %s is its XMPP resource (e.g. "phone"), the
+     * second the client program from its capabilities (e.g. "Gajim") */
+    return g_strdup_printf (_ ("“%s” (%s)"), slash + 1, client);
+  /* Translators: a contact's device: %s is its XMPP resource (e.g. "phone") */
+  return g_strdup_printf (_ ("“%s”"), slash + 1);
+}
+
 /* ---- writing into the conversation ------------------------------------------------------ */
 
 static PurpleConversation *
@@ -224,8 +240,12 @@ send_through (XtlsAccount *xa, XtlsSession *s, const char *text)
 static void
 start_session (XtlsAccount *xa, XtlsContact *c, const char *full_jid)
 {
-  XtlsSession *s = xtls_hub_start (xa->hub, full_jid);
+  XtlsSession *s;
   char *text;
+
+  c->initiating = TRUE;
+  s = xtls_hub_start (xa->hub, full_jid);
+  c->initiating = FALSE;
 
   g_free (c->peer);
   c->peer = g_strdup (full_jid);
@@ -527,6 +547,46 @@ verified_how (XtlsSession *s)
   return _ ("by their known key");
 }
 
+/* The device the session went to is gone. The session is not moved to another of the
+ * contact's devices: that one may be someone else's (a stolen laptop still signed in), so
+ * the user starts again and sees which device it is. */
+static char *
+describe_device_gone (XtlsAccount *xa, XtlsSession *s, const char *bare)
+{
+  g_autofree char *device = xtls_conv_device_name (xa, xtls_session_get_peer (s));
+  GList *resources = xtls_xmpp_resources (xa, bare);
+  GString *others = g_string_new (NULL);
+  char *text;
+
+  for (GList *r = resources; r != NULL; r = r->next)
+    {
+      g_autofree char *other = g_ascii_strcasecmp (r->data, xtls_session_get_peer (s)) != 0
+                                   ? xtls_conv_device_name (xa, r->data)
+                                   : NULL;
+      if (other != NULL)
+        g_string_append_printf (others, "%s%s", others->len > 0 ? ", " : "", other);
+    }
+  g_list_free (resources);
+  if (others->len == 0)
+    /* Translators: the first %s is the contact's XMPP address, the second their device, e.g.
+     * "“phone” (Gajim)" */
+    text = g_strdup_printf (_ ("The private conversation with %s ended: their device %s went "
+                               "offline."),
+                            bare, device != NULL ? device : "?");
+  else
+    /* Translators: the first %s is the contact's XMPP address, the second their device that
+     * went offline, the third the list of their devices still online; do not translate the
+     * command "/xtls start" */
+    text = g_strdup_printf (_ ("The private conversation with %s ended: their device %s went "
+                               "offline. They are still online on %s; the private conversation "
+                               "does not move there by itself. To continue privately there, "
+                               "choose that device under the status button or type /xtls "
+                               "start."),
+                            bare, device != NULL ? device : "?", others->str);
+  g_string_free (others, TRUE);
+  return text;
+}
+
 static char *
 describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const char *bare,
                 XtlsContact *c)
@@ -541,12 +601,27 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
         if (c->last_state != XTLS_STATE_NOT_PRIVATE && c->last_state != XTLS_STATE_FINISHED
             && c->last_state != XTLS_STATE_FAILED)
           return NULL; /* the decision was made; the setup continues */
-        return xtls_session_is_initiator (s)
-                   /* Translators: %s is the contact's XMPP address */
-                   ? g_strdup_printf (_ ("Starting a private conversation with %s..."), bare)
-                   /* Translators: %s is the contact's XMPP address */
-                   : g_strdup_printf (_ ("%s started a private conversation. Setting it up..."),
-                                      bare);
+        {
+          g_autofree char *device = xtls_conv_device_name (c->xa, xtls_session_get_peer (s));
+          if (xtls_session_is_initiator (s) || c->initiating)
+            return device != NULL
+                       /* Translators: the first %s is the contact's XMPP address, the second
+                        * their device, e.g. "“phone” (Gajim)" */
+                       ? g_strdup_printf (_ ("Starting a private conversation with %s on their "
+                                             "device %s..."),
+                                          bare, device)
+                       /* Translators: %s is the contact's XMPP address */
+                       : g_strdup_printf (_ ("Starting a private conversation with %s..."), bare);
+          return device != NULL
+                     /* Translators: the first %s is the contact's XMPP address, the second
+                      * their device, e.g. "“phone” (Gajim)" */
+                     ? g_strdup_printf (_ ("%s started a private conversation from their device "
+                                           "%s. Setting it up..."),
+                                        bare, device)
+                     /* Translators: %s is the contact's XMPP address */
+                     : g_strdup_printf (_ ("%s started a private conversation. Setting it up..."),
+                                        bare);
+        }
       case XTLS_STATE_UNVERIFIED:
         if (tls == NULL && xtls_session_get_pending_decision (s) == XTLS_DECISION_PASSWORD)
           /* Translators: %s is the contact's XMPP address; do not translate the commands */
@@ -584,12 +659,26 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
           return g_strdup_printf (_ ("The private conversation with %s ended. Messages are now "
                                      "sent unencrypted."),
                                   bare);
-        /* Translators: %s is the contact's XMPP address; do not translate the commands */
-        return g_strdup_printf (_ ("%s ended the private conversation. Your messages will not be "
-                                   "sent until you type /xtls start (new private conversation) "
-                                   "or /xtls stop (continue unencrypted)."),
-                                bare);
+        {
+          /* Which of their devices ended it (one quitting its client ends the session too). */
+          g_autofree char *device = xtls_conv_device_name (c->xa, xtls_session_get_peer (s));
+          if (device != NULL)
+            /* Translators: the first %s is the contact's XMPP address, the second their
+             * device, e.g. "“phone” (Gajim)"; do not translate the commands */
+            return g_strdup_printf (_ ("%s ended the private conversation on their device %s. "
+                                       "Your messages will not be sent until you type /xtls "
+                                       "start (new private conversation) or /xtls stop "
+                                       "(continue unencrypted)."),
+                                    bare, device);
+          /* Translators: %s is the contact's XMPP address; do not translate the commands */
+          return g_strdup_printf (_ ("%s ended the private conversation. Your messages will not "
+                                     "be sent until you type /xtls start (new private "
+                                     "conversation) or /xtls stop (continue unencrypted)."),
+                                  bare);
+        }
       case XTLS_STATE_FAILED:
+        if (g_error_matches (error, XTLS_ERROR, XTLS_ERROR_PEER_GONE))
+          return describe_device_gone (c->xa, s, bare);
         /* Translators: the first %s is the contact's XMPP address, the second a sentence
          * saying why it failed */
         return g_strdup_printf (_ ("The private conversation with %s failed. %s"), bare,

@@ -36,6 +36,8 @@ typedef struct
                          * (/xtls stop), whoever started it and however it ended (OTR's
                          * "finished"; an end from outside the tunnel may be forged) */
   gboolean unsupported; /* the last support check found no XTLS-capable resource */
+  gboolean initiating;  /* our xtls_hub_start() for this contact is on the stack: the first
+                         * state change comes before the core's negotiation knows its role */
   XtlsTrustState last_state;
   char *resolving;    /* owned: the full JID a disco#info query is out for, or NULL */
   GQueue waiting;     /* char* texts typed while we find out whether the peer supports XTLS */
@@ -91,6 +93,11 @@ void xtls_xmpp_flush (XtlsAccount *xa);
 /* The online resources of @bare, best first (highest priority). Transfer container. */
 GList *xtls_xmpp_resources (XtlsAccount *xa, const char *bare);
 gboolean xtls_xmpp_peer_supports (XtlsAccount *xa, const char *full_jid);
+/* The client @full_jid runs, from its caps (e.g. "Pidgin"), or NULL. Transfer none: valid
+ * until its next presence. */
+const char *xtls_xmpp_client_name (XtlsAccount *xa, const char *full_jid);
+/* "“phone” (Gajim)": a device of a contact as people read it. Transfer full. */
+char *xtls_conv_device_name (XtlsAccount *xa, const char *full_jid);
 /* Sends a disco#info query; the answer resumes xtls_conv_resolved(). */
 void xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
 char *xtls_bare_of (const char *jid);
@@ -159,6 +166,9 @@ void xtls_cmds_unregister (void);
 
 /* api.c */
 void xtls_api_register (PurplePlugin *plugin);
+/* The user typed @typed (a fingerprint or a safety code) to verify @bare: XTLS_API_TYPED_*
+ * (see xtls-api.h, "verify-typed"). */
+int xtls_glue_verify_typed (XtlsAccount *xa, const char *bare, const char *typed);
 void xtls_api_emit_state (XtlsAccount *xa, XtlsSession *session, XtlsTrustState state,
                           const char *reason);
 /* The same for a contact without a session (@peer a bare JID). */

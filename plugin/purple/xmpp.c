@@ -372,6 +372,69 @@ on_receiving_iq (PurpleConnection *gc, const char *type, const char *id, const c
 
 /* ---- presence: which resources are online ------------------------------------------------ */
 
+#define NS_CAPS "http://jabber.org/protocol/caps"
+#define MAX_CAPS_NODE 256
+
+/* What we keep of one online resource. */
+typedef struct
+{
+  int priority;
+  char *client; /* owned: the client's name from its caps node, or NULL */
+} Resource;
+
+static void
+resource_free (gpointer data)
+{
+  Resource *r = data;
+
+  g_free (r->client);
+  g_free (r);
+}
+
+/* A name for people from a caps node (XEP-0115 §4: "a URI that uniquely identifies a software
+ * application"), e.g. "https://pidgin.im/" -> "Pidgin". Unknown clients show their host name;
+ * anything odd gives NULL (the device is then shown by its resource alone). Transfer full. */
+static char *
+client_from_node (const char *node)
+{
+  static const struct
+  {
+    const char *host;
+    const char *name;
+  } known[] = {
+    { "pidgin.im", "Pidgin" },
+    { "gajim.org", "Gajim" },
+    { "conversations.im", "Conversations" },
+    { "dino.im", "Dino" },
+    { "psi-im.org", "Psi" },
+    { "monal-im.org", "Monal" },
+    { "poez.io", "Poezio" },
+    { "profanity-im.github.io", "Profanity" },
+    { "kaidan.im", "Kaidan" },
+    { "movim.eu", "Movim" },
+  };
+  const char *start, *end;
+  g_autofree char *host = NULL;
+
+  if (node == NULL || strlen (node) > MAX_CAPS_NODE || !g_utf8_validate (node, -1, NULL))
+    return NULL;
+  start = strstr (node, "://");
+  start = start != NULL ? start + 3 : node;
+  end = start + strcspn (start, "/?#:");
+  if (end == start)
+    return NULL;
+  host = g_ascii_strdown (start, end - start);
+  for (const char *p = host; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-')
+      return NULL;
+  if (g_str_has_prefix (host, "www."))
+    memmove (host, host + 4, strlen (host + 4) + 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    if (strcmp (host, known[i].host) == 0)
+      return g_strdup (known[i].name);
+  return g_steal_pointer (&host);
+}
+
 static gboolean
 on_receiving_presence (PurpleConnection *gc, const char *type, const char *from, xmlnode *presence,
                        gpointer data)
@@ -389,41 +452,53 @@ on_receiving_presence (PurpleConnection *gc, const char *type, const char *from,
   if (type == NULL || strcmp (type, "available") == 0)
     {
       xmlnode *prio = xmlnode_get_child (presence, "priority");
+      xmlnode *caps = xmlnode_get_child_with_namespace (presence, "c", NS_CAPS);
       g_autofree char *text = prio != NULL ? xmlnode_get_data (prio) : NULL;
       gboolean buddy = purple_find_buddy (xa->account, bare) != NULL;
+      Resource *r;
       if (online == NULL)
         {
           if (!buddy && g_hash_table_size (xa->resources) >= MAX_TRACKED_STRANGERS)
             return FALSE;
-          online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          online = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, resource_free);
           g_hash_table_insert (xa->resources, g_strdup (key), online);
         }
       if (!g_hash_table_contains (online, from)
           && g_hash_table_size (online) >= MAX_RESOURCES_PER_CONTACT)
         return FALSE;
-      g_hash_table_insert (online, g_strdup (from),
-                           GINT_TO_POINTER (text != NULL ? atoi (text) : 0));
+      r = g_new0 (Resource, 1);
+      r->priority = text != NULL ? atoi (text) : 0;
+      r->client = client_from_node (caps != NULL ? xmlnode_get_attrib (caps, "node") : NULL);
+      g_hash_table_insert (online, g_strdup (from), r);
     }
   else if (strcmp (type, "unavailable") == 0 || strcmp (type, "error") == 0)
     {
+      /* The session with that resource ends with a visible reason, which names the device
+       * (so it is still in the table) and the others still online. */
+      xtls_hub_peer_offline (xa->hub, from);
+      xtls_glue_schedule (xa);
+      online = g_hash_table_lookup (xa->resources, key); /* looked up again after the hub */
       if (online != NULL)
         {
           g_hash_table_remove (online, from);
           if (g_hash_table_size (online) == 0)
             g_hash_table_remove (xa->resources, key);
         }
-      /* The session with that resource ends with a visible reason. */
-      xtls_hub_peer_offline (xa->hub, from);
-      xtls_glue_schedule (xa);
     }
   return FALSE;
 }
 
+/* Best first: the highest priority (RFC 6121 §8.5.2.1.1), then by JID so that the order is
+ * the same every time (menus number the devices). */
 static gint
 by_priority (gconstpointer a, gconstpointer b, gpointer online)
 {
-  return GPOINTER_TO_INT (g_hash_table_lookup (online, b))
-         - GPOINTER_TO_INT (g_hash_table_lookup (online, a));
+  const Resource *ra = g_hash_table_lookup (online, a);
+  const Resource *rb = g_hash_table_lookup (online, b);
+
+  if (ra->priority != rb->priority)
+    return rb->priority - ra->priority;
+  return strcmp (a, b);
 }
 
 GList *
@@ -435,6 +510,17 @@ xtls_xmpp_resources (XtlsAccount *xa, const char *bare)
   if (online == NULL)
     return NULL;
   return g_list_sort_with_data (g_hash_table_get_keys (online), by_priority, online);
+}
+
+const char *
+xtls_xmpp_client_name (XtlsAccount *xa, const char *full_jid)
+{
+  g_autofree char *bare = xtls_bare_of (full_jid);
+  g_autofree char *key = bare != NULL ? g_utf8_strdown (bare, -1) : NULL;
+  GHashTable *online = key != NULL ? g_hash_table_lookup (xa->resources, key) : NULL;
+  const Resource *r = online != NULL ? g_hash_table_lookup (online, full_jid) : NULL;
+
+  return r != NULL ? r->client : NULL;
 }
 
 static void

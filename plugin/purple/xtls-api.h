@@ -56,6 +56,19 @@ enum
   XTLS_API_FAILURE_DOWNGRADE = 11,    /* a verified contact was asked to use a password instead */
 };
 
+/* What "verify-typed" did with a fingerprint or safety code the user typed. */
+enum
+{
+  XTLS_API_TYPED_INVALID = 0,  /* neither a fingerprint (64 hex digits) nor a safety code */
+  XTLS_API_TYPED_MATCHED = 1,  /* it names the contact's key: that key is now verified */
+  XTLS_API_TYPED_EXPECTED = 2, /* no key known yet: the fingerprint is stored as verified, so the
+                                * first session with exactly this key is private at once and
+                                * any other key is refused as a changed key */
+  XTLS_API_TYPED_MISMATCH = 3, /* it does not name the contact's key: nothing was stored */
+  XTLS_API_TYPED_NEED_KEY = 4, /* a safety code, but the contact has shown no key to check */
+  XTLS_API_TYPED_FAILED = 5,   /* the account is not connected, or the key could not be saved */
+};
+
 /* Per-buddy policy, stored on the buddy-list node as the int setting "xtls-policy". */
 enum
 {
@@ -108,7 +121,20 @@ enum
  *     The combined safety code of our fingerprint and @peer's: ten groups of four digits, the
  *     same on both screens whatever the order. NULL when @peer's fingerprint is unknown.
  * "list-known-peers" GList * (PurpleAccount *account)
- *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID.
+ *     Each item a newly allocated string "bare-jid fingerprint how unix-time", sorted by JID;
+ *     how is "fingerprint" (compared on screen), "password" (shared password) or "typed" (the
+ *     user typed it with "verify-typed", perhaps before any session).
+ * "list-devices"     GList * (PurpleAccount *account, const char *bare_jid)
+ *     The contact's online devices, best first (highest priority, then by JID: the order
+ *     "start" tries with a bare JID). Each item a newly allocated string
+ *     "full-jid\tclient\tsupported": the client's name from its caps ("Pidgin"; empty when
+ *     unknown) and "1" when its caps say it supports XTLS, else "0". To talk to one device,
+ *     pass its full JID to "start"; a session never moves to another device by itself.
+ * "verify-typed"     int (PurpleAccount *account, const char *bare_jid, const char *typed)
+ *     The user typed or pasted @typed (a fingerprint, or the safety code) to verify that
+ *     contact without comparing on screen: checked against the key the contact shows in the
+ *     current session, else the verified one; XTLS_API_TYPED_* says what happened. A session
+ *     waiting for the unknown-key decision is answered "verified" when it matches.
  * "trust"            gboolean (PurpleAccount *account, const char *bare_jid, const char *fpr)
  *     Pins @fpr for that contact, as verified by comparing fingerprints.
  * "forget"           gboolean (PurpleAccount *account, const char *bare_jid)

@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import filexfer  # noqa: E402
 import harness  # noqa: E402
 import hostile  # noqa: E402
+import verify_typed  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
                      STATE_PRIVATE, Client, HarnessError, Tap, drive, unescape)
 from servers import Topology, Unavailable  # noqa: E402
@@ -940,6 +941,9 @@ API_CONTRACT = {
     "ipc list-known-peers": ["pointer:account"],
     "ipc trust": ["int:account,string,string"],
     "ipc forget": ["int:account,string"],
+    "ipc verify-typed": ["int:account,string,string"],
+    "ipc get-failure": ["int:account,string"],
+    "ipc list-devices": ["pointer:account,string"],
 }
 
 
@@ -980,6 +984,7 @@ SCENARIOS = [
     ("xtls", "bot-send", scenario_bot_send, 90),
     *hostile.scenarios(sys.modules[__name__]),
     *filexfer.scenarios(sys.modules[__name__]),
+    *verify_typed.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 

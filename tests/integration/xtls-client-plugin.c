@@ -266,6 +266,8 @@ static const struct
   { "get-fingerprint", 's', "" },  { "get-peer-fingerprint", 's', "s" },
   { "get-safety-code", 's', "s" }, { "list-known-peers", 'l', "" },
   { "trust", 'b', "ss" },          { "forget", 'b', "s" },
+  { "verify-typed", 'i', "ss" },   { "list-devices", 'l', "s" },
+  { "get-failure", 'i', "s" },
 };
 
 void

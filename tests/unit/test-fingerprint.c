@@ -204,6 +204,81 @@ test_matches (void)
     }
 }
 
+typedef struct
+{
+  const char *name;
+  const char *typed;
+  XtlsTypedKind kind;
+  const char *norm;
+} TypedCase;
+
+static const TypedCase typed_cases[] = {
+  { "hex", SHA256_HEX, XTLS_TYPED_FINGERPRINT, SHA256_HEX },
+  { "grouped-upper",
+    "9F86 D081 884C 7D65 9A2F EAA0 C55A D015 A3BF 4F1B 2B0B 822C D15D 6C15 B0F0 0A08",
+    XTLS_TYPED_FINGERPRINT, SHA256_HEX },
+  { "colons-newline",
+    "9f:86:d0:81:88:4c:7d:65:9a:2f:ea:a0:c5:5a:d0:15:\na3:bf:4f:1b:2b:0b:82:2c:d1:5d:6c:15:b0:f0:"
+    "0a:08",
+    XTLS_TYPED_FINGERPRINT, SHA256_HEX },
+  { "code", "0123 4567 8901 2345 6789 0123 4567 8901 2345 6789", XTLS_TYPED_SAFETY_CODE,
+    "0123456789012345678901234567890123456789" },
+  { "code-dashes", "0123-4567-8901-2345-6789-0123-4567-8901-2345-6789", XTLS_TYPED_SAFETY_CODE,
+    "0123456789012345678901234567890123456789" },
+  { "sha1-length", SHA1_HEX, XTLS_TYPED_INVALID, NULL },
+  { "40-hex-not-code", "a123 4567 8901 2345 6789 0123 4567 8901 2345 6789", XTLS_TYPED_INVALID,
+    NULL },
+  { "one-short", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0",
+    XTLS_TYPED_INVALID, NULL },
+  { "letters", "the fingerprint is 9f86", XTLS_TYPED_INVALID, NULL },
+  { "empty", "", XTLS_TYPED_INVALID, NULL },
+};
+
+static void
+test_typed (gconstpointer data)
+{
+  const TypedCase *c = data;
+  g_autofree char *norm = NULL;
+
+  g_assert_cmpint (xtls_fingerprint_read_typed (c->typed, &norm), ==, c->kind);
+  g_assert_cmpstr (norm, ==, c->norm);
+}
+
+static void
+test_typed_bounded (void)
+{
+  g_autoptr (GString) huge = g_string_new (SHA256_HEX);
+  g_autofree char *norm = NULL;
+
+  for (guint i = 0; i < 200; i++)
+    g_string_append_c (huge, ' ');
+  g_assert_cmpint (xtls_fingerprint_read_typed (huge->str, &norm), ==, XTLS_TYPED_INVALID);
+  g_assert_null (norm);
+  g_assert_cmpint (xtls_fingerprint_read_typed (NULL, &norm), ==, XTLS_TYPED_INVALID);
+}
+
+static void
+test_typed_matches (void)
+{
+  const char *own = "1111111111111111111111111111111111111111111111111111111111111111";
+  const char *other = "2222222222222222222222222222222222222222222222222222222222222222";
+  g_autofree char *code = xtls_fingerprint_safety_code (own, SHA256_HEX);
+  g_autofree char *wrong_code = xtls_fingerprint_safety_code (own, other);
+  g_autofree char *upper = g_ascii_strup (SHA256_HEX, -1);
+  g_autofree char *grouped = xtls_fingerprint_format (SHA256_HEX);
+
+  g_assert_true (xtls_fingerprint_typed_matches (grouped, own, SHA256_HEX));
+  g_assert_true (xtls_fingerprint_typed_matches (SHA256_HEX, NULL, upper));
+  g_assert_false (xtls_fingerprint_typed_matches (other, own, SHA256_HEX));
+  /* The code of the two keys matches; the code of another pair does not. */
+  g_assert_true (xtls_fingerprint_typed_matches (code, own, SHA256_HEX));
+  g_assert_false (xtls_fingerprint_typed_matches (wrong_code, own, SHA256_HEX));
+  /* A code cannot be checked without our own key, nor anything without theirs. */
+  g_assert_false (xtls_fingerprint_typed_matches (code, NULL, SHA256_HEX));
+  g_assert_false (xtls_fingerprint_typed_matches (SHA256_HEX, own, NULL));
+  g_assert_false (xtls_fingerprint_typed_matches ("nonsense", own, SHA256_HEX));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,6 +294,13 @@ main (int argc, char **argv)
   g_test_add_func ("/fingerprint/safety-code/symmetric", test_safety_code);
   g_test_add_func ("/fingerprint/safety-code/derivation", test_safety_code_derivation);
   g_test_add_func ("/fingerprint/matches", test_matches);
+  for (gsize i = 0; i < G_N_ELEMENTS (typed_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/fingerprint/typed/%s", typed_cases[i].name);
+      g_test_add_data_func (path, &typed_cases[i], test_typed);
+    }
+  g_test_add_func ("/fingerprint/typed/bounded", test_typed_bounded);
+  g_test_add_func ("/fingerprint/typed/matches", test_typed_matches);
 
   return g_test_run ();
 }

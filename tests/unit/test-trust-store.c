@@ -149,13 +149,15 @@ test_persistence (Fixture *fx, gconstpointer data)
 
   pin_ok (store, "juliet@capulet.lit", FP_A, XTLS_VERIFIED_FINGERPRINT, far_future);
   pin_ok (store, "nurse@capulet.lit", FP_B, XTLS_VERIFIED_PASSWORD, 42);
+  pin_ok (store, "tybalt@capulet.lit", FP_C, XTLS_VERIFIED_TYPED, 43);
   xtls_trust_store_free (store);
 
   store = open_store (fx->path);
   g_assert_cmpstr (xtls_trust_store_lookup (store, "juliet@capulet.lit"), ==, FP_A);
   g_assert_cmpstr (xtls_trust_store_lookup (store, "nurse@capulet.lit"), ==, FP_B);
+  g_assert_cmpstr (xtls_trust_store_lookup (store, "tybalt@capulet.lit"), ==, FP_C);
   list = xtls_trust_store_list (store);
-  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpuint (list->len, ==, 3);
   known = g_ptr_array_index (list, 0);
   g_assert_cmpstr (known->peer, ==, "juliet@capulet.lit");
   g_assert_cmpint (known->how, ==, XTLS_VERIFIED_FINGERPRINT);
@@ -163,6 +165,9 @@ test_persistence (Fixture *fx, gconstpointer data)
   known = g_ptr_array_index (list, 1);
   g_assert_cmpint (known->how, ==, XTLS_VERIFIED_PASSWORD);
   g_assert_cmpint (known->when, ==, 42);
+  known = g_ptr_array_index (list, 2);
+  g_assert_cmpint (known->how, ==, XTLS_VERIFIED_TYPED);
+  g_assert_cmpint (known->when, ==, 43);
 
   g_assert_true (xtls_trust_store_forget (store, "juliet@capulet.lit", &error));
   g_assert_no_error (error);
@@ -378,6 +383,7 @@ test_how_to_string (void)
 {
   g_assert_cmpstr (xtls_verified_how_to_string (XTLS_VERIFIED_FINGERPRINT), ==, "fingerprint");
   g_assert_cmpstr (xtls_verified_how_to_string (XTLS_VERIFIED_PASSWORD), ==, "password");
+  g_assert_cmpstr (xtls_verified_how_to_string (XTLS_VERIFIED_TYPED), ==, "typed");
   xtls_known_peer_free (NULL);
 }
 
