@@ -63,6 +63,7 @@ typedef struct
   guint block_size;       /* what we offer / the most we accept */
   guint window;           /* IBB window for the transport */
   gint64 accept_timeout_us;
+  gint64 decision_timeout_us; /* how long our user's question stays open */
   /* Initiator of a file session: the file to offer (copied at initiate); NULL for chat. */
   const XtlsJingleFile *file;
 } XtlsNegotiationConfig;
@@ -132,7 +133,10 @@ void xtls_negotiation_send_checksum (XtlsNegotiation *neg, const guint8 *sha256)
 /* Receiver: session-info <received/>. */
 void xtls_negotiation_send_received (XtlsNegotiation *neg);
 
-/* The accept deadline (monotonic µs), 0 if none. */
+/* The next deadline (monotonic µs: the accept, our user's question, the peer's next sign of
+ * life, our next keepalive), 0 if none. */
 gint64 xtls_negotiation_get_deadline (XtlsNegotiation *neg);
+/* Runs the deadlines due at @now: fails the negotiation, or sends a keepalive. */
+void xtls_negotiation_tick (XtlsNegotiation *neg, gint64 now);
 
 G_END_DECLS

@@ -863,6 +863,7 @@ new_negotiation (XtlsSession *s, const XtlsJingleFile *file)
     .block_size = s->host->config->block_size,
     .window = s->host->config->window,
     .accept_timeout_us = s->host->config->accept_timeout_us,
+    .decision_timeout_us = s->host->config->decision_timeout_us,
     .file = file,
   };
 
@@ -992,7 +993,7 @@ xtls_session_tick (XtlsSession *s, gint64 t)
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
-    fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
+    xtls_negotiation_tick (s->neg, t); /* the accept, a person deciding, keepalives */
   else if (s->app != NULL && xtls_file_app_get_deadline (s->app) > 0
            && xtls_file_app_get_deadline (s->app) <= t)
     xtls_file_app_tick (s->app, t);
