@@ -947,6 +947,8 @@ xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
   /* One of our Jingle requests was refused. */
   if (iq->jingle_condition == XTLS_JINGLE_ERROR_TIE_BREAK)
     return; /* the peer's own offer wins and is on its way */
+  if (iq->jingle_condition == XTLS_JINGLE_ERROR_UNSUPPORTED_INFO)
+    return; /* XEP-0166 §7.2: a session-info it does not know (our <deciding/>) is harmless */
   if (xtls_negotiation_awaits_accept (s->neg))
     fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_UNSUPPORTED,
                "the peer's client refused the offer: it does not support XTLS chat");
