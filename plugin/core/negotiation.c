@@ -417,8 +417,7 @@ xtls_negotiation_decide (XtlsNegotiation *n, XtlsAnswer answer)
   if (answer == XTLS_ANSWER_CANCEL)
     {
       /* A responder that accepted early has not said yes yet: it declines (XEP-0166 §7.4). */
-      gboolean declining = n->stage == STAGE_OFFER_RECEIVED
-                           || (!n->initiator && n->pending == XTLS_DECISION_UNKNOWN_KEY);
+      gboolean declining = n->stage == STAGE_OFFER_RECEIVED || xtls_negotiation_not_agreed (n);
       clear_pending (n);
       neg_fail (n, declining ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL, XTLS_ERROR_CANCELLED,
                 "cancelled by the user");
@@ -1074,6 +1073,13 @@ gboolean
 xtls_negotiation_at_offer (XtlsNegotiation *n)
 {
   return n->stage == STAGE_OFFER_RECEIVED;
+}
+
+gboolean
+xtls_negotiation_not_agreed (XtlsNegotiation *n)
+{
+  return !n->initiator
+         && (n->stage == STAGE_OFFER_RECEIVED || n->pending == XTLS_DECISION_UNKNOWN_KEY);
 }
 
 gboolean

@@ -104,6 +104,9 @@ gboolean xtls_negotiation_is_initiator (XtlsNegotiation *neg);
 gboolean xtls_negotiation_awaits_accept (XtlsNegotiation *neg);
 /* Still at the offer (the user has not accepted it). */
 gboolean xtls_negotiation_at_offer (XtlsNegotiation *neg);
+/* Responder whose user has not agreed yet (at the offer, or deciding after an early accept):
+ * its refusal is a <decline/> (XEP-0166 §7.4). */
+gboolean xtls_negotiation_not_agreed (XtlsNegotiation *neg);
 /* The accept is sent or received (the transport exists). */
 gboolean xtls_negotiation_accepted (XtlsNegotiation *neg);
 /* The peer is verified (pinned, or by password), not merely accepted for this session. */

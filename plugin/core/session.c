@@ -301,10 +301,9 @@ stop (XtlsSession *s, gboolean now_)
       if (!now_)
         error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
       if (s->phase != PHASE_IDLE)
-        xtls_negotiation_terminate (s->neg, xtls_negotiation_is_initiator (s->neg)
-                                                    || !xtls_negotiation_at_offer (s->neg)
-                                                ? XTLS_REASON_CANCEL
-                                                : XTLS_REASON_DECLINE);
+        xtls_negotiation_terminate (s->neg, xtls_negotiation_not_agreed (s->neg)
+                                                ? XTLS_REASON_DECLINE
+                                                : XTLS_REASON_CANCEL);
       end (s, XTLS_STATE_FINISHED, error);
     }
   s->host->ops->leave (s->host->user_data);

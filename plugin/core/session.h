@@ -131,7 +131,7 @@ typedef struct
   gsize max_stanza_bytes;      /* inner stream; 0 = XTLS_XML_STREAM_DEFAULT_MAX_STANZA */
   gint64 ack_timeout_us;       /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
   gint64 handshake_timeout_us; /* method chosen until private; 0 = 120 s */
-  gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = 30 min */
+  gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = decision + 1 min */
   /* How long a question to our user (a key, a password, a file offer) stays open; 0 = 30 min.
    * Meanwhile a peer that decides together hears from us every minute (PROTOCOL.md §2.1). */
   gint64 decision_timeout_us;

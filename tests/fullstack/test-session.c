@@ -639,6 +639,25 @@ test_together_older_peer (Fixture *f, gconstpointer data)
   assert_state (lb->bob, XTLS_STATE_PRIVATE);
 }
 
+/* Bob asks at the offer (the initiate did not say it decides together) and never answers:
+ * his own 30-minute bound ends it before alice's accept deadline, and each is told the truth. */
+static void
+test_together_offer_bound (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+
+  lb->filter = strip_together;
+  alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_true (xtls_session_awaits_user (xtls_test_peer_session (lb->bob)));
+  advance_minutes (lb, 29);
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  advance_minutes (lb, 2);
+  assert_failed_with (lb->bob, XTLS_ERROR_NO_DECISION);
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+}
+
 /* A server strips <deciding/> from bob's early accept: alice goes ahead after her own click,
  * but bob's side holds the handshake until bob decided (fail closed). */
 static XtlsWireAction
@@ -946,6 +965,7 @@ main (int argc, char **argv)
   ADD ("/session/together/peer-vanishes", test_together_peer_vanishes, NULL);
   ADD ("/session/together/older-peer", test_together_older_peer, NULL);
   ADD ("/session/together/marker-stripped", test_together_marker_stripped, NULL);
+  ADD ("/session/together/offer-bound", test_together_offer_bound, NULL);
   ADD ("/session/unknown/accept-once", test_unknown_key_accept_once, NULL);
   ADD ("/session/unknown/cancel", test_unknown_key_cancel, NULL);
   ADD ("/session/tie-break", test_tie_break, NULL);
