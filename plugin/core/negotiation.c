@@ -872,6 +872,8 @@ peer_still_deciding (XtlsNegotiation *n)
     wait_for_peer_user (n);
   if (n->accept_deadline != 0)
     n->accept_deadline = neg_now (n) + n->config.accept_timeout_us;
+  if (n->ops->peer_deciding != NULL)
+    n->ops->peer_deciding (n, n->user_data);
 }
 
 void

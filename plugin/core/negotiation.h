@@ -32,6 +32,9 @@ typedef struct
   void (*asking) (XtlsNegotiation *neg, XtlsDecision decision, gpointer user_data);
   /* Up: the user decided; the set-up goes on. */
   void (*resumed) (XtlsNegotiation *neg, gpointer user_data);
+  /* Up: the peer says its user is still deciding (session-info <deciding/>): a handshake we
+   * started waits for that person, its deadline starts again. May be NULL. */
+  void (*peer_deciding) (XtlsNegotiation *neg, gpointer user_data);
   /* Up: session-accept sent or received: the transport is agreed (xtls_negotiation_transport). */
   void (*transport_agreed) (XtlsNegotiation *neg, gpointer user_data);
   /* Up: the method and its credentials are settled: TLS may start (xtls_negotiation_tls). */

@@ -708,6 +708,17 @@ neg_resumed (XtlsNegotiation *neg, gpointer user_data)
     set_state (s, XTLS_STATE_NEGOTIATING);
 }
 
+/* Our side may have started TLS while the other user still types the password: the
+ * handshake waits for a person, so its deadline starts again at each sign of them. */
+static void
+neg_peer_deciding (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->handshake_deadline > 0)
+    s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+}
+
 static void
 neg_transport_agreed (XtlsNegotiation *neg, gpointer user_data)
 {
@@ -840,6 +851,7 @@ static const XtlsNegotiationOps neg_ops = {
   .send_error = neg_send_error,
   .asking = neg_asking,
   .resumed = neg_resumed,
+  .peer_deciding = neg_peer_deciding,
   .transport_agreed = neg_transport_agreed,
   .secure = neg_secure,
   .failed = neg_failed,

@@ -461,7 +461,13 @@ together_password (Fixture *f, gboolean bob_chooses)
 
   xtls_session_supply_password (other_s, "purple otters");
   xtls_loopback_run (lb, MAX_LEGS);
-  g_assert_null (xtls_session_get_tls_description (s)); /* the chooser has not typed yet */
+  /* The chooser is still typing five minutes later: no handshake deadline runs out meanwhile,
+   * on either side, and nothing completes before the chooser typed. */
+  advance_minutes (lb, 5);
+  g_assert_null (xtls_session_get_tls_description (s));
+  g_assert_null (xtls_session_get_tls_description (bs));
+  g_assert_cmpint (xtls_session_get_pending_decision (chooser), ==, XTLS_DECISION_PASSWORD);
+  g_assert_true (xtls_session_is_live (other_s));
   xtls_session_supply_password (chooser, "purple otters");
   xtls_loopback_run (lb, MAX_LEGS);
   assert_state (lb->alice, XTLS_STATE_PRIVATE);
