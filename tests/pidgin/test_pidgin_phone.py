@@ -12,6 +12,7 @@ screenshots.
     python3 tests/pidgin/test_pidgin_phone.py --plugin-dir build/plugin --artifacts DIR
 """
 
+import glob
 import os
 import re
 import sys
@@ -54,6 +55,18 @@ def scenarios(g):
         for bad in ("-> failed", "-> finished", "stopped answering", "did not accept in time"):
             if bad in text:
                 raise Failure(f"{name}: {what}: the session ended ({bad!r} in the log)")
+
+    def conversation_log(name, peer, needle):
+        """@name's conversation log with @peer (Pidgin writes one, logging is on), if it
+        contains @needle."""
+        pattern = os.path.join(g.pidgins[name][1], "logs", "jabber", f"{name}@localhost",
+                               f"{peer}@localhost", "*.txt")
+        for path in glob.glob(pattern):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            if needle in text:
+                return text
+        return None
 
     def sleep_simulated(seconds):
         time.sleep(seconds / SCALE)
@@ -140,13 +153,52 @@ def scenarios(g):
         g.wait_log("dave", state_line("negotiating", "private"), 20, mark_d)
         g.shot("phone-password-private")
 
+    def nobody_answers_for_30_minutes():
+        # A third pair whose clock runs 40 times faster: 30 minutes pass in 45 seconds.
+        fast = {"XTLS_TEST_CLOCK_SCALE": "40"}
+        for n in ("erin", "frank"):
+            g.prepare(n, n)
+        g.prosody.make_friends("erin", "frank")
+        for n in ("erin", "frank"):
+            g.pidgin(n, n, fast)
+        g.wait_log("erin", r"frank@localhost/pidgin", 15)
+        time.sleep(1.5)  # caps
+        conv = g.open_conversation("erin", "frank")
+        mark_e, mark_f = g.log_size("erin"), g.log_size("frank")
+        g.status_menu(conv, "s")
+        g.window("frank", "^Verify erin@localhost")
+        g.window("erin", "^Verify frank@localhost")
+        t0 = time.monotonic()
+        # 25 simulated minutes: both dialogs are still there.
+        time.sleep(25 * 60 / 40 - (time.monotonic() - t0))
+        for name, title in (("erin", "^Verify frank@localhost"), ("frank", "^Verify erin@localhost")):
+            if not windows(name, title):
+                raise Failure(f"{name}'s verify dialog disappeared after 25 minutes")
+        # Then frank's question (asked first) expires: each is told who stopped waiting.
+        g.wait_log("frank", r"-> failed", 30, mark_f)
+        g.wait_log("erin", r"-> failed", 15, mark_e)
+        g.wait(lambda: not windows("frank", "^Verify erin@localhost"), 10, "frank's dialog to go")
+        g.wait(lambda: not windows("erin", "^Verify frank@localhost"), 10, "erin's dialog to go")
+        g.shot("phone-question-expired-after-30-minutes")
+        for name, peer, sentence in (
+                ("frank", "erin", "not answered within 30 minutes"),
+                ("erin", "frank", "stopped waiting for your answer")):
+            text = g.wait(lambda: conversation_log(name, peer, sentence), 10,
+                          f"{name}'s conversation to say {sentence!r}")
+            if sentence not in text:
+                raise Failure(f"{name} was not told {sentence!r}")
+            if "stopped answering" in text:
+                raise Failure(f"{name} was told the contact stopped answering")
+
     return [("two Pidgins with the test clock", setup),
             ("both see the same code before either click", both_codes_before_any_click),
             ("no dialog lost at the old 5-minute deadline", no_dialog_lost_at_old_deadline),
             ("bob decides first, alice keeps reading, then both private",
              bob_clicks_first_alice_still_reads),
             ("a password chosen by the responder replaces the initiator's dialog",
-             password_from_the_responder)]
+             password_from_the_responder),
+            ("a question open for 30 minutes ends with the right sentence on both sides",
+             nobody_answers_for_30_minutes)]
 
 
 if __name__ == "__main__":
