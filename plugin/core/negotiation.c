@@ -1160,6 +1160,13 @@ earliest (gint64 a, gint64 b)
   return MIN (a, b);
 }
 
+gboolean
+xtls_negotiation_awaits_peer_user (XtlsNegotiation *n)
+{
+  return n->stage == STAGE_ACCEPTED && n->pending == XTLS_DECISION_NONE && !n->secured
+         && (n->peer_deciding || (!n->initiator && n->silence_deadline != 0));
+}
+
 gint64
 xtls_negotiation_get_deadline (XtlsNegotiation *n)
 {

@@ -123,6 +123,8 @@ const char *xtls_negotiation_get_initiator (XtlsNegotiation *neg);
 XtlsMethod xtls_negotiation_get_method (XtlsNegotiation *neg);
 const char *xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *neg);
 XtlsDecision xtls_negotiation_get_pending (XtlsNegotiation *neg);
+/* Our user decided; the other user's decision (or method choice) has not arrived yet. */
+gboolean xtls_negotiation_awaits_peer_user (XtlsNegotiation *neg);
 /* ---- file transfer (XEP-0234 over the XTLS draft) ---- */
 
 /* The session offers or was offered a file (XTLS_APP_FILE_TRANSFER). */

@@ -1299,6 +1299,12 @@ xtls_session_get_pending_decision (XtlsSession *s)
   return xtls_negotiation_get_pending (s->neg);
 }
 
+gboolean
+xtls_session_awaits_peer_user (XtlsSession *s)
+{
+  return xtls_session_is_live (s) && xtls_negotiation_awaits_peer_user (s->neg);
+}
+
 gsize
 xtls_session_get_unacknowledged_bytes (XtlsSession *s)
 {

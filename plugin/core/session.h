@@ -207,6 +207,9 @@ XtlsMethod xtls_session_get_method (XtlsSession *session);
 /* The peer's announced SHA-256 fingerprint (hex) or NULL; ours is the identity's. */
 const char *xtls_session_get_peer_fingerprint (XtlsSession *session);
 XtlsDecision xtls_session_get_pending_decision (XtlsSession *session);
+/* Our user has decided and the session waits for the other user's decision (deciding
+ * together, PROTOCOL.md §2.1): nothing is sent meanwhile. */
+gboolean xtls_session_awaits_peer_user (XtlsSession *session);
 /* TLS protocol and cipher once the tunnel is up, else NULL. */
 const char *xtls_session_get_tls_description (XtlsSession *session);
 

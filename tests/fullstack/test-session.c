@@ -378,6 +378,8 @@ test_together_responder_first (Fixture *f, gconstpointer data)
   g_assert_null (pin_of (lb->alice, "bob@example.net"));
   g_assert_cmpint (xtls_session_get_pending_decision (s), ==, XTLS_DECISION_UNKNOWN_KEY);
   assert_state (lb->bob, XTLS_STATE_NEGOTIATING);
+  g_assert_true (xtls_session_awaits_peer_user (bs));
+  g_assert_false (xtls_session_awaits_peer_user (s));
   g_assert_null (xtls_session_get_tls_description (bs));
   g_assert_cmpuint (lb->bob->received->len, ==, 0);
 
@@ -415,6 +417,7 @@ test_together_initiator_first (Fixture *f, gconstpointer data)
                    xtls_identity_get_fingerprint (lb->bob->identity));
   g_assert_null (pin_of (lb->bob, "alice@example.org"));
   assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  g_assert_true (xtls_session_awaits_peer_user (s));
   g_assert_false (xtls_loopback_wire_contains (lb, "action='security-info'"));
 
   advance_minutes (lb, 12); /* past the old 5-minute deadline, twice */
@@ -427,6 +430,7 @@ test_together_initiator_first (Fixture *f, gconstpointer data)
   xtls_loopback_run (lb, MAX_LEGS);
   assert_state (lb->alice, XTLS_STATE_PRIVATE);
   assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  g_assert_false (xtls_session_awaits_peer_user (s));
   g_assert_nonnull (xtls_session_get_tls_description (xtls_test_peer_session (lb->bob)));
   g_assert_null (pin_of (lb->bob, "alice@example.org"));
   g_assert_cmpuint (lb->bob->received->len, ==, 1);

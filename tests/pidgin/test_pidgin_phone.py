@@ -114,6 +114,8 @@ def scenarios(g):
         g.keys(verify_b, "alt+v")
         g.wait_log("bob", r"our user decided: verified", 10, marks["b"])
         g.wait(lambda: not windows("bob", "^Verify alice@localhost"), 10, "bob's dialog to close")
+        g.wait(lambda: conversation_log("bob", "alice", "Waiting for alice@localhost to decide too"),
+               10, "bob's conversation to say that alice still decides")
         # Alice is still on the phone for four more (simulated) minutes: bob's side waits.
         sleep_simulated(4 * 60)
         if not windows("alice", "^Verify bob@localhost"):
