@@ -117,7 +117,8 @@ refresh (VerifyDialog *vd)
   {
     g_autofree char *one_line = g_strdelimit (g_strdup (code_text), "\n", ' ');
     purple_debug_info ("xtls-gtk", "verify dialog %s: code %s, verify %s\n", vd->bare,
-                       one_line[0] != '\0' ? one_line : "-", theirs != NULL ? "enabled" : "disabled");
+                       one_line[0] != '\0' ? one_line : "-",
+                       theirs != NULL ? "enabled" : "disabled");
   }
   gtk_widget_set_sensitive (vd->password, !tunnel_up);
   gtk_widget_set_tooltip_text (

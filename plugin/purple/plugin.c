@@ -181,8 +181,8 @@ account_new (PurpleConnection *gc, GError **error)
   /* XTLS_IBB_WINDOW tunes the IBB window for the benchmarks (bench/ibb_window.py). */
   config.window
       = (guint)MIN (g_ascii_strtoull (g_getenv ("XTLS_IBB_WINDOW") ?: "0", NULL, 10), 256);
-  xa->hub = xtls_hub_new (own, xa->identity, xa->trust, glue_clock (), &config,
-                          &xtls_conv_hub_ops, xa);
+  xa->hub
+      = xtls_hub_new (own, xa->identity, xa->trust, glue_clock (), &config, &xtls_conv_hub_ops, xa);
   purple_debug_info (XTLS_LOG_DOMAIN, "ready for %s (fingerprint %s)\n", own,
                      xtls_identity_get_fingerprint (xa->identity));
   return xa;

@@ -362,7 +362,8 @@ test_together_responder_first (Fixture *f, gconstpointer data)
   xtls_loopback_run (lb, MAX_LEGS);
   assert_both_asked_same_code (lb);
   g_assert_cmpuint (lb->bob->received->len, ==, 0);
-  g_assert_true (xtls_loopback_wire_contains (lb, "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/>"));
+  g_assert_true (
+      xtls_loopback_wire_contains (lb, "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/>"));
 
   /* Ten minutes on the phone: both questions are still open, on both sides. */
   advance_minutes (lb, 10);
