@@ -181,6 +181,9 @@ typedef struct {
    * is still deciding. */
   gboolean decide_together;
   gboolean deciding;
+  /* session-info: a payload element none of the above (XEP-0166 §7.2: <unsupported-info/>);
+   * FALSE for an empty session-info, which is a ping. */
+  gboolean info_unknown;
   /* <reason/> (terminate) */
   XtlsJingleReason reason;
   char *reason_text;        /* optional <text/>, never shown without a prefix saying it is the peer's */

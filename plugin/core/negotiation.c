@@ -891,6 +891,14 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
         handle_terminate (n, iq);
         break;
       case XTLS_JINGLE_SESSION_INFO:
+        if (!iq->jingle->deciding && iq->jingle->info == XTLS_JINGLE_INFO_NONE
+            && iq->jingle->info_unknown)
+          {
+            /* XEP-0166 §7.2: a payload we do not understand; an empty one is a ping. */
+            n->ops->send_error (n, iq->id, XTLS_STANZA_ERROR_FEATURE_NOT_IMPLEMENTED,
+                                XTLS_JINGLE_ERROR_UNSUPPORTED_INFO, n->user_data);
+            break;
+          }
         n->ops->send_result (n, iq->id, n->user_data);
         if (iq->jingle->deciding && n->stage != STAGE_ENDED)
           peer_still_deciding (n);

@@ -480,11 +480,15 @@ parse_jingle (const xmlNode *node, XtlsJingleDialect dialect, GError **error)
       else if (jingle->action == XTLS_JINGLE_SESSION_INFO
                && xtls_wire_node_is (c, "deciding", NS_XTLS_DECIDE))
         jingle->deciding = TRUE;
-      else if (jingle->action == XTLS_JINGLE_SESSION_INFO
-               && !xtls_wire_ft_parse_info (jingle, c, error))
+      else if (jingle->action == XTLS_JINGLE_SESSION_INFO && c->type == XML_ELEMENT_NODE)
         {
-          xtls_jingle_free (jingle);
-          return NULL;
+          if (!xtls_wire_ft_parse_info (jingle, c, error))
+            {
+              xtls_jingle_free (jingle);
+              return NULL;
+            }
+          if (jingle->info == XTLS_JINGLE_INFO_NONE)
+            jingle->info_unknown = TRUE;
         }
     }
   if (content != NULL && !parse_content (jingle, content, error))

@@ -650,6 +650,39 @@ test_together_older_peer (Fixture *f, gconstpointer data)
   assert_state (lb->bob, XTLS_STATE_PRIVATE);
 }
 
+/* XEP-0166 §7.2 while both read: an empty session-info (a ping) is acknowledged, one with a
+ * payload we do not know gets <unsupported-info/>; neither disturbs the session. */
+static void
+test_together_unknown_session_info (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  g_autofree char *ping = NULL;
+  g_autofree char *ringing = NULL;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  ping = g_strdup_printf ("<iq type='set' id='ping1' from='%s' to='%s'><jingle "
+                          "xmlns='urn:xmpp:jingle:1' action='session-info' sid='%s'/></iq>",
+                          lb->alice->jid, lb->bob->jid, xtls_session_get_sid (s));
+  ringing = g_strdup_printf (
+      "<iq type='set' id='ring1' from='%s' to='%s'><jingle xmlns='urn:xmpp:jingle:1' "
+      "action='session-info' sid='%s'><ringing xmlns='urn:xmpp:jingle:apps:rtp:info:1'/>"
+      "</jingle></iq>",
+      lb->alice->jid, lb->bob->jid, xtls_session_get_sid (s));
+  xtls_loopback_inject (lb, lb->alice, lb->bob, ping);
+  xtls_loopback_inject (lb, lb->alice, lb->bob, ringing);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_true (xtls_loopback_wire_contains (lb, "type='result' id='ping1'"));
+  g_assert_true (xtls_loopback_wire_contains (lb, "<unsupported-info"));
+  g_assert_true (xtls_loopback_wire_contains (lb, "<feature-not-implemented"));
+  assert_both_asked_same_code (lb);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_session_decide (xtls_test_peer_session (lb->bob), XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+}
+
 /* Bob asks at the offer (the initiate did not say it decides together) and never answers:
  * his own 30-minute bound ends it before alice's accept deadline, and each is told the truth. */
 static void
@@ -977,6 +1010,7 @@ main (int argc, char **argv)
   ADD ("/session/together/older-peer", test_together_older_peer, NULL);
   ADD ("/session/together/marker-stripped", test_together_marker_stripped, NULL);
   ADD ("/session/together/offer-bound", test_together_offer_bound, NULL);
+  ADD ("/session/together/unknown-session-info", test_together_unknown_session_info, NULL);
   ADD ("/session/unknown/accept-once", test_unknown_key_accept_once, NULL);
   ADD ("/session/unknown/cancel", test_unknown_key_cancel, NULL);
   ADD ("/session/tie-break", test_tie_break, NULL);

@@ -185,6 +185,7 @@ test_round_trip_deciding (void)
                  "action='session-info' sid='s1'><deciding xmlns='urn:example:other'/>"
                  "</jingle></iq>");
   g_assert_false (iq->jingle->deciding);
+  g_assert_true (iq->jingle->info_unknown);
 }
 
 static void
