@@ -55,6 +55,7 @@ struct _XtlsNegotiation
   gint64 decision_deadline;  /* our user's question expires (a bound on a human) */
   gint64 keepalive_at;       /* next session-info <deciding/> while our user decides */
   gint64 silence_deadline;   /* waiting for the peer's user: its next sign of life */
+  gint64 peer_wait_limit;    /* no sign of the peer's user extends a wait beyond this */
 
   /* File transfer (the Jingle parts: negotiation-ft.c) */
   XtlsFtVersion ft_version;
@@ -141,11 +142,24 @@ clear_pending (XtlsNegotiation *n)
   n->keepalive_at = 0;
 }
 
+/* The peer's signs keep us waiting, but a hostile peer must not keep a session forever: its
+ * user may take two full questions (the key, then the password), no more. */
+static gboolean
+peer_may_still_decide (XtlsNegotiation *n)
+{
+  if (n->peer_wait_limit == 0)
+    n->peer_wait_limit = neg_now (n) + 2 * n->config.decision_timeout_us + 60 * G_USEC_PER_SEC;
+  return neg_now (n) < n->peer_wait_limit;
+}
+
 /* We wait for the peer's user (its decision or its method choice): bounded by its signs. */
 static void
 wait_for_peer_user (XtlsNegotiation *n)
 {
-  n->silence_deadline = neg_now (n) + SILENCE_US;
+  if (peer_may_still_decide (n))
+    n->silence_deadline = MIN (neg_now (n) + SILENCE_US, n->peer_wait_limit);
+  else
+    n->silence_deadline = neg_now (n);
 }
 
 static void
@@ -868,10 +882,10 @@ static void
 peer_still_deciding (XtlsNegotiation *n)
 {
   NLOG (n, "the peer's user is still deciding");
+  if (!peer_may_still_decide (n))
+    return; /* its waits run out as they are */
   if (n->silence_deadline != 0)
     wait_for_peer_user (n);
-  if (n->accept_deadline != 0)
-    n->accept_deadline = neg_now (n) + n->config.accept_timeout_us;
   if (n->ops->peer_deciding != NULL)
     n->ops->peer_deciding (n, n->user_data);
 }

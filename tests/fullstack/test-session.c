@@ -606,6 +606,41 @@ test_together_peer_vanishes (Fixture *f, gconstpointer data)
   assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
 }
 
+/* A hostile peer that says "still deciding" forever keeps a session no longer than two full
+ * questions (61 minutes), then three minutes of silence end it. */
+static XtlsWireAction
+drop_terminate_from_bob (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                         gpointer user_data)
+{
+  return from == lb->bob && strstr (*xml, "session-terminate") != NULL ? XTLS_WIRE_DROP
+                                                                       : XTLS_WIRE_DELIVER;
+}
+
+static void
+test_together_endless_keepalives (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  g_autofree char *keepalive = NULL;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  lb->filter = drop_terminate_from_bob;
+  keepalive = g_strdup_printf ("<iq type='set' id='ka' from='%s' to='%s'><jingle "
+                               "xmlns='urn:xmpp:jingle:1' action='session-info' sid='%s'>"
+                               "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/></jingle></iq>",
+                               lb->bob->jid, lb->alice->jid, xtls_session_get_sid (s));
+  for (guint minute = 0; minute < 70; minute++)
+    {
+      if (minute == 55)
+        assert_state (lb->alice, XTLS_STATE_NEGOTIATING); /* bob's own end was dropped */
+      xtls_loopback_inject (lb, lb->bob, lb->alice, keepalive);
+      advance_minutes (lb, 1);
+    }
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+}
+
 /* A peer that does not decide together (its initiate carries no <decide-together/>): bob asks
  * before he accepts, as before; alice's wait for the accept fits a phone call. */
 static XtlsWireAction
@@ -1011,6 +1046,7 @@ main (int argc, char **argv)
   ADD ("/session/together/marker-stripped", test_together_marker_stripped, NULL);
   ADD ("/session/together/offer-bound", test_together_offer_bound, NULL);
   ADD ("/session/together/unknown-session-info", test_together_unknown_session_info, NULL);
+  ADD ("/session/together/endless-keepalives", test_together_endless_keepalives, NULL);
   ADD ("/session/unknown/accept-once", test_unknown_key_accept_once, NULL);
   ADD ("/session/unknown/cancel", test_unknown_key_cancel, NULL);
   ADD ("/session/tie-break", test_tie_break, NULL);
