@@ -15,6 +15,7 @@ screenshots.
 import glob
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -68,6 +69,25 @@ def scenarios(g):
                 return text
         return None
 
+    def side_by_side(wins, label):
+        """Each window raised and captured alone, then the pictures next to each other (two
+        dialogs do not fit the screen side by side)."""
+        env = dict(os.environ, DISPLAY=g.display)
+        parts = []
+        for i, win in enumerate(wins):
+            g.xdo("windowmove", win, "531" if i else "0", "0")
+            g.xdo("windowraise", win)
+            time.sleep(0.5)
+            part = os.path.join(g.dir, f"{label}-{i}.png")
+            subprocess.run(["import", "-window", win, part], env=env, timeout=20,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            parts.append(part)
+        g.shots += 1
+        out = os.path.join(g.artifacts, f"{g.shots:02d}-{label}.png")
+        subprocess.run(["/usr/bin/convert", *parts, "-bordercolor", "black", "-border", "2",
+                        "+append", out], timeout=20, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
     def sleep_simulated(seconds):
         time.sleep(seconds / SCALE)
 
@@ -90,6 +110,7 @@ def scenarios(g):
         code_a = last_code("alice", "bob@localhost", marks["a"])
         code_b = last_code("bob", "alice@localhost", marks["b"])
         g.shot("phone-both-codes-before-any-click")
+        side_by_side([verify_a, verify_b], "phone-both-dialogs-side-by-side")
         if code_a[1] != "enabled" or code_b[1] != "enabled":
             raise Failure(f"'I have verified this' is greyed: alice {code_a}, bob {code_b}")
         if len(code_a[0].split()) != 10 or code_a[0] != code_b[0]:
