@@ -774,6 +774,10 @@ test_together_marker_stripped (Fixture *f, gconstpointer data)
   g_assert_null (xtls_session_get_tls_description (s));
   g_assert_cmpuint (lb->bob->received->len, ==, 0);
   g_assert_cmpint (xtls_session_get_pending_decision (bs), ==, XTLS_DECISION_UNKNOWN_KEY);
+  /* Alice's handshake waits for bob's user as long as he says he is reading. */
+  advance_minutes (lb, 10);
+  g_assert_true (xtls_session_is_live (s));
+  g_assert_null (xtls_session_get_tls_description (bs));
   xtls_session_decide (bs, XTLS_ANSWER_VERIFIED);
   xtls_loopback_run (lb, MAX_LEGS);
   assert_state (lb->alice, XTLS_STATE_PRIVATE);
