@@ -53,8 +53,12 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
     hub->config.ack_timeout_us = 30 * G_USEC_PER_SEC;
   if (hub->config.handshake_timeout_us <= 0)
     hub->config.handshake_timeout_us = 120 * G_USEC_PER_SEC;
+  /* Both fit a phone call: an older peer asks its user before it accepts (PROTOCOL.md §2.1). */
+  if (hub->config.decision_timeout_us <= 0)
+    hub->config.decision_timeout_us = 30 * 60 * G_USEC_PER_SEC;
+  /* A minute more than a question may stay open: a deciding responder speaks first. */
   if (hub->config.accept_timeout_us <= 0)
-    hub->config.accept_timeout_us = 300 * G_USEC_PER_SEC;
+    hub->config.accept_timeout_us = hub->config.decision_timeout_us + 60 * G_USEC_PER_SEC;
   if (hub->config.max_sessions == 0)
     hub->config.max_sessions = 64;
   if (hub->config.max_sessions_per_contact == 0)

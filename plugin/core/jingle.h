@@ -175,6 +175,15 @@ typedef struct {
   char *fingerprint;        /* normalised hex, NULL when absent or unparsable */
   XtlsHashAlgo fingerprint_algo;
   guint methods;            /* XtlsMethod bits offered (initiate/accept) or chosen (security-info) */
+  /* Deciding together (PROTOCOL.md §2.1, namespace urn:xmpp:tmp:xtls:decide:0):
+   * <security><decide-together/>: the sender understands an accept whose user has not decided;
+   * <security><deciding/> (accept) or <deciding/> as a session-info payload: the sender's user
+   * is still deciding. */
+  gboolean decide_together;
+  gboolean deciding;
+  /* session-info: a payload element none of the above (XEP-0166 §7.2: <unsupported-info/>);
+   * FALSE for an empty session-info, which is a ping. */
+  gboolean info_unknown;
   /* <reason/> (terminate) */
   XtlsJingleReason reason;
   char *reason_text;        /* optional <text/>, never shown without a prefix saying it is the peer's */

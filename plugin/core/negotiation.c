@@ -10,6 +10,11 @@
 /* Never log message text, passwords or keys (STYLE.md habit 7). */
 #define NLOG(n, fmt, ...) g_debug ("[%s] " fmt, (n)->sid ? (n)->sid : "-", ##__VA_ARGS__)
 
+/* Deciding together (PROTOCOL.md §2.1): a side whose user is deciding says so this often, and
+ * a side waiting for the other's user gives up after this much silence (three missed signs). */
+#define KEEPALIVE_US (60 * G_USEC_PER_SEC)
+#define SILENCE_US (3 * KEEPALIVE_US)
+
 typedef enum
 {
   STAGE_IDLE,
@@ -42,6 +47,15 @@ struct _XtlsNegotiation
   guint block_size;
   XtlsIbbVersion ibb_version;
   gint64 accept_deadline;
+
+  /* Deciding together (PROTOCOL.md §2.1): both users see the code at once. */
+  gboolean together;         /* a chat session with a peer that understands it */
+  gboolean peer_deciding;    /* initiator: the accept said the peer's user has not decided */
+  gboolean method_announced; /* initiator: security-info srp went out before the password */
+  gint64 decision_deadline;  /* our user's question expires (a bound on a human) */
+  gint64 keepalive_at;       /* next session-info <deciding/> while our user decides */
+  gint64 silence_deadline;   /* waiting for the peer's user: its next sign of life */
+  gint64 peer_wait_limit;    /* no sign of the peer's user extends a wait beyond this */
 
   /* File transfer (the Jingle parts: negotiation-ft.c) */
   XtlsFtVersion ft_version;
@@ -113,10 +127,50 @@ neg_send (XtlsNegotiation *n, XtlsJingle *j)
   n->ops->send_jingle (n, j, n->user_data);
 }
 
+static gint64
+neg_now (XtlsNegotiation *n)
+{
+  return xtls_clock_now (n->config.clock);
+}
+
+/* Our user answered (or the question went away): its bound and the keepalives stop. */
+static void
+clear_pending (XtlsNegotiation *n)
+{
+  n->pending = XTLS_DECISION_NONE;
+  n->decision_deadline = 0;
+  n->keepalive_at = 0;
+}
+
+/* The peer's signs keep us waiting, but a hostile peer must not keep a session forever: its
+ * user may take two full questions (the key, then the password), no more. */
+static gboolean
+peer_may_still_decide (XtlsNegotiation *n)
+{
+  if (n->peer_wait_limit == 0)
+    n->peer_wait_limit = neg_now (n) + 2 * n->config.decision_timeout_us + 60 * G_USEC_PER_SEC;
+  return neg_now (n) < n->peer_wait_limit;
+}
+
+/* We wait for the peer's user (its decision or its method choice): bounded by its signs. */
+static void
+wait_for_peer_user (XtlsNegotiation *n)
+{
+  if (peer_may_still_decide (n))
+    n->silence_deadline = MIN (neg_now (n) + SILENCE_US, n->peer_wait_limit);
+  else
+    n->silence_deadline = neg_now (n);
+}
+
 static void
 ask (XtlsNegotiation *n, XtlsDecision decision)
 {
   n->pending = decision;
+  /* A person may be on the phone for a while, but not forever (PROTOCOL.md §2.1). */
+  n->decision_deadline = neg_now (n) + n->config.decision_timeout_us;
+  /* The peer waits with a session open: tell it we are still here (keeps its deadline). */
+  if (n->together && n->stage == STAGE_ACCEPTED)
+    n->keepalive_at = neg_now (n) + KEEPALIVE_US;
   NLOG (n, "waiting for the user's decision (%s)",
         decision == XTLS_DECISION_PASSWORD ? "password" : "unknown key");
   n->ops->asking (n, decision, n->user_data);
@@ -125,17 +179,24 @@ ask (XtlsNegotiation *n, XtlsDecision decision)
 /* Initiator: the method is settled; everything that may run in parallel goes out at once
  * (PROTOCOL.md §2): security-info, then the transport and ClientHello, without waiting. */
 static void
-proceed (XtlsNegotiation *n, XtlsMethod method)
+send_security_info (XtlsNegotiation *n, XtlsMethod method)
 {
   XtlsJingle *info = neg_new_jingle (n, XTLS_JINGLE_SECURITY_INFO);
 
-  n->method = method;
-  NLOG (n, "method %s", method == XTLS_METHOD_SRP ? "srp" : "x509");
   add_content (n, info);
   info->app = XTLS_APP_NONE; /* security-info carries only <security/> */
   info->has_security = TRUE;
   info->methods = method;
   neg_send (n, info);
+}
+
+static void
+proceed (XtlsNegotiation *n, XtlsMethod method)
+{
+  n->method = method;
+  NLOG (n, "method %s", method == XTLS_METHOD_SRP ? "srp" : "x509");
+  if (!(method == XTLS_METHOD_SRP && n->method_announced))
+    send_security_info (n, method);
   n->secured = TRUE;
   n->ops->secure (n, n->user_data);
 }
@@ -275,6 +336,13 @@ choose_method (XtlsNegotiation *n)
   XtlsMethod method = xtls_jingle_choose_method (
       XTLS_METHOD_X509 | XTLS_METHOD_SRP, n->peer_methods, x509_possible, n->password != NULL);
 
+  if (n->peer_deciding && !n->use_password)
+    {
+      /* Nothing is chosen, and no handshake starts, before the peer's user decided too. */
+      NLOG (n, "waiting for the peer's user to decide");
+      n->ops->resumed (n, n->user_data);
+      return;
+    }
   if (n->use_password && (n->peer_methods & XTLS_METHOD_SRP))
     method = n->password != NULL ? XTLS_METHOD_SRP : 0;
   if (method != 0)
@@ -292,7 +360,7 @@ choose_method (XtlsNegotiation *n)
 }
 
 static void
-send_accept (XtlsNegotiation *n, gboolean offer_x509)
+send_accept (XtlsNegotiation *n, gboolean offer_x509, gboolean deciding)
 {
   XtlsJingle *accept = neg_new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
 
@@ -311,15 +379,48 @@ send_accept (XtlsNegotiation *n, gboolean offer_x509)
     }
   else
     accept->methods = XTLS_METHOD_SRP;
+  accept->decide_together = n->together;
+  accept->deciding = deciding;
   n->stage = STAGE_ACCEPTED;
   neg_send (n, accept);
   n->ops->transport_agreed (n, n->user_data);
   if (n->stage == STAGE_ENDED)
     return;
-  if (n->use_password && n->password == NULL)
+  if (deciding)
+    ask (n, XTLS_DECISION_UNKNOWN_KEY);
+  else if (n->use_password && n->password == NULL)
     ask (n, XTLS_DECISION_PASSWORD);
   else
     n->ops->resumed (n, n->user_data);
+}
+
+/* Responder after an early accept (PROTOCOL.md §2.1): our user's decision goes to the
+ * initiator as a security-info; the initiator chooses the method once both have decided. */
+static void
+responder_decided (XtlsNegotiation *n)
+{
+  if (n->method == XTLS_METHOD_X509)
+    {
+      /* The initiator chose x509 before our user decided (it did not wait: an accept that lost
+       * its <deciding/> on the way). The handshake was held until now. */
+      if (n->use_password)
+        {
+          neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+                    "the peer chose the key while our user chose a password");
+          return;
+        }
+      n->secured = TRUE;
+      n->ops->secure (n, n->user_data);
+      return;
+    }
+  send_security_info (n, n->use_password ? XTLS_METHOD_SRP : XTLS_METHOD_X509);
+  if (n->use_password && n->password == NULL)
+    ask (n, XTLS_DECISION_PASSWORD);
+  else
+    {
+      wait_for_peer_user (n);
+      n->ops->resumed (n, n->user_data);
+    }
 }
 
 void
@@ -329,24 +430,43 @@ xtls_negotiation_decide (XtlsNegotiation *n, XtlsAnswer answer)
     return;
   if (answer == XTLS_ANSWER_CANCEL)
     {
-      n->pending = XTLS_DECISION_NONE;
-      neg_fail (n, n->stage == STAGE_OFFER_RECEIVED ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL,
-                XTLS_ERROR_CANCELLED, "cancelled by the user");
+      /* A responder that accepted early has not said yes yet: it declines (XEP-0166 §7.4). */
+      gboolean declining = n->stage == STAGE_OFFER_RECEIVED || xtls_negotiation_not_agreed (n);
+      clear_pending (n);
+      neg_fail (n, declining ? XTLS_REASON_DECLINE : XTLS_REASON_CANCEL, XTLS_ERROR_CANCELLED,
+                "cancelled by the user");
       return;
     }
   if (n->pending != XTLS_DECISION_UNKNOWN_KEY)
     return;
-  n->pending = XTLS_DECISION_NONE;
+  clear_pending (n);
   if (answer == XTLS_ANSWER_VERIFIED)
     pin_announced_key (n);
   else if (answer == XTLS_ANSWER_ACCEPT_ONCE)
     n->key_accepted_once = TRUE;
   else
     n->use_password = TRUE;
+  NLOG (n, "our user decided: %s",
+        answer == XTLS_ANSWER_VERIFIED      ? "verified"
+        : answer == XTLS_ANSWER_ACCEPT_ONCE ? "accept once"
+                                            : "password");
   if (n->stage == STAGE_OFFER_RECEIVED)
-    send_accept (n, !n->use_password);
+    send_accept (n, !n->use_password, FALSE);
+  else if (n->initiator)
+    {
+      if (n->use_password && n->together && n->method == 0)
+        {
+          /* Tell the peer at once, so both password dialogs open together; its own key question
+           * is replaced by the password (nothing gets pinned that its user did not confirm). */
+          n->method_announced = TRUE;
+          n->peer_deciding = FALSE;
+          n->silence_deadline = 0;
+          send_security_info (n, XTLS_METHOD_SRP);
+        }
+      choose_method (n);
+    }
   else
-    choose_method (n);
+    responder_decided (n);
 }
 
 void
@@ -359,7 +479,7 @@ xtls_negotiation_supply_password (XtlsNegotiation *n, const char *password)
   n->use_password = TRUE;
   if (n->pending != XTLS_DECISION_PASSWORD)
     return;
-  n->pending = XTLS_DECISION_NONE;
+  clear_pending (n);
   if (n->initiator)
     choose_method (n);
   else if (n->method == XTLS_METHOD_SRP)
@@ -368,7 +488,10 @@ xtls_negotiation_supply_password (XtlsNegotiation *n, const char *password)
       n->ops->secure (n, n->user_data);
     }
   else
-    n->ops->resumed (n, n->user_data);
+    {
+      wait_for_peer_user (n);
+      n->ops->resumed (n, n->user_data);
+    }
 }
 
 void
@@ -403,6 +526,7 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
   j->fingerprint = g_strdup (xtls_identity_get_fingerprint (n->config.identity));
   j->fingerprint_algo = XTLS_HASH_SHA256;
   j->methods = XTLS_METHOD_X509 | XTLS_METHOD_SRP;
+  j->decide_together = n->app == XTLS_APP_XMLSTREAM;
   n->stage = STAGE_INITIATE_SENT;
   n->accept_deadline = xtls_clock_now (n->config.clock) + n->config.accept_timeout_us;
   neg_send (n, j);
@@ -430,6 +554,7 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   n->peer_fingerprint = g_strdup (j->fingerprint);
   n->peer_fingerprint_algo = j->fingerprint_algo;
   n->peer_methods = j->methods;
+  n->together = j->decide_together && j->app != XTLS_APP_FILE_TRANSFER;
   n->stage = STAGE_OFFER_RECEIVED;
 
   n->ops->send_result (n, iq->id, n->user_data);
@@ -472,7 +597,11 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   /* A file offer waits for the user's answer first (xtls_negotiation_accept_file): a declined
    * file asks nothing about keys. */
   if (n->file_pending)
-    n->ops->file_offered (n, n->file, n->user_data);
+    {
+      /* An offer waiting for a person is bounded too (PROTOCOL.md §2.1). */
+      n->decision_deadline = neg_now (n) + n->config.decision_timeout_us;
+      n->ops->file_offered (n, n->file, n->user_data);
+    }
   else
     judge_offer (n);
 }
@@ -487,20 +616,24 @@ judge_offer (XtlsNegotiation *n)
         break;
       case KEY_PINNED:
         n->key_trusted = TRUE;
-        send_accept (n, TRUE);
+        send_accept (n, TRUE, FALSE);
         break;
       case KEY_UNKNOWN:
-        if (n->peer_methods & XTLS_METHOD_X509)
+        if ((n->peer_methods & XTLS_METHOD_X509) && n->together)
+          /* PROTOCOL.md §2.1: our key goes out now, without claiming we verified theirs, so
+           * both users read the same code at the same time; our user decides meanwhile. */
+          send_accept (n, TRUE, TRUE);
+        else if (n->peer_methods & XTLS_METHOD_X509)
           ask (n, XTLS_DECISION_UNKNOWN_KEY);
         else
           {
             n->use_password = TRUE;
-            send_accept (n, FALSE);
+            send_accept (n, FALSE, FALSE);
           }
         break;
       case KEY_NONE:
         n->use_password = TRUE;
-        send_accept (n, FALSE);
+        send_accept (n, FALSE, FALSE);
         break;
     }
 }
@@ -531,6 +664,11 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
   n->peer_fingerprint = g_strdup (j->fingerprint);
   n->peer_fingerprint_algo = j->fingerprint_algo;
   n->peer_trusts_us = (j->methods & XTLS_METHOD_X509) && j->fingerprint != NULL;
+  n->together = j->decide_together && n->app == XTLS_APP_XMLSTREAM;
+  /* Its key is shown, its user has not decided about ours yet: its security-info tells. */
+  n->peer_deciding = n->together && j->deciding && n->peer_trusts_us;
+  if (n->peer_deciding)
+    wait_for_peer_user (n);
   if (!n->peer_trusts_us && refuse_downgrade (n, has_pin (n)))
     return;
   n->ops->transport_agreed (n, n->user_data);
@@ -540,6 +678,12 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
   switch (check_peer_key (n))
     {
       case KEY_CHANGED:
+        /* An early accept shows the key before its user chose. If our user already asked for
+         * the password (/xtls password), the password decides, as it would have had the peer
+         * chosen it first; a different certificate in the tunnel then asks before replacing
+         * the pin (key_conflict). Otherwise this is a key change (PROTOCOL.md §6). */
+        if (n->peer_deciding && n->use_password && n->password != NULL)
+          break;
         fail_key_changed (n);
         return;
       case KEY_PINNED:
@@ -558,16 +702,71 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
   choose_method (n);
 }
 
+/* Initiator: the responder's user decided after an early accept (PROTOCOL.md §2.1): x509 means
+ * it trusts our key, srp that it wants the shared password. */
+static void
+peer_decided (XtlsNegotiation *n, guint methods)
+{
+  if (n->stage != STAGE_ACCEPTED || !n->peer_deciding || n->secured)
+    return;
+  n->peer_deciding = FALSE;
+  n->silence_deadline = 0;
+  if (methods == XTLS_METHOD_SRP)
+    {
+      NLOG (n, "the peer's user chose a shared password");
+      n->peer_trusts_us = FALSE;
+      n->peer_methods &= XTLS_METHOD_SRP;
+      if (refuse_downgrade (n, n->peer_was_pinned))
+        return;
+      n->use_password = TRUE;
+      if (n->pending == XTLS_DECISION_UNKNOWN_KEY)
+        {
+          /* Our user's key question is replaced: nothing is pinned that it did not confirm. */
+          if (n->password == NULL)
+            ask (n, XTLS_DECISION_PASSWORD);
+          else
+            {
+              clear_pending (n);
+              choose_method (n);
+            }
+          return;
+        }
+    }
+  else if (methods == XTLS_METHOD_X509)
+    NLOG (n, "the peer's user accepted our key");
+  else
+    {
+      neg_fail (n, XTLS_REASON_SECURITY_ERROR, XTLS_ERROR_NO_COMMON_METHOD,
+                "the peer chose a method we did not offer");
+      return;
+    }
+  if (n->pending == XTLS_DECISION_NONE)
+    choose_method (n);
+}
+
 static void
 handle_security_info (XtlsNegotiation *n, const XtlsIq *iq)
 {
   const XtlsJingle *j = iq->jingle;
 
   n->ops->send_result (n, iq->id, n->user_data);
-  if (n->initiator || n->stage != STAGE_ACCEPTED || n->method != 0)
+  if (n->initiator)
+    {
+      peer_decided (n, j->methods);
+      return;
+    }
+  if (n->stage != STAGE_ACCEPTED || n->method != 0)
     return;
+  n->silence_deadline = 0;
   if (j->methods == XTLS_METHOD_X509 && (n->key_trusted || n->key_accepted_once))
     n->method = XTLS_METHOD_X509;
+  else if (j->methods == XTLS_METHOD_X509 && n->pending == XTLS_DECISION_UNKNOWN_KEY)
+    {
+      /* Our user has not decided: the handshake waits for it (responder_decided). */
+      n->method = XTLS_METHOD_X509;
+      NLOG (n, "peer chose x509; holding the handshake until our user decides");
+      return;
+    }
   else if (j->methods == XTLS_METHOD_SRP)
     {
       /* A key the user verified during this session does not count: the initiator may not
@@ -584,7 +783,11 @@ handle_security_info (XtlsNegotiation *n, const XtlsIq *iq)
     }
   NLOG (n, "peer chose %s", n->method == XTLS_METHOD_SRP ? "srp" : "x509");
   if (n->method == XTLS_METHOD_SRP && n->password == NULL)
-    ask (n, XTLS_DECISION_PASSWORD);
+    {
+      /* The initiator's user chose a password: our key question (if open) is replaced. */
+      if (n->pending != XTLS_DECISION_PASSWORD)
+        ask (n, XTLS_DECISION_PASSWORD);
+    }
   else if (n->pending == XTLS_DECISION_NONE)
     {
       n->secured = TRUE;
@@ -643,6 +846,13 @@ handle_terminate (XtlsNegotiation *n, const XtlsIq *iq)
     return;
   NLOG (n, "peer terminated: %s", xtls_jingle_reason_to_string (reason));
   code = reason_to_error (reason, &message);
+  if (reason == XTLS_REASON_TIMEOUT
+      && (n->pending != XTLS_DECISION_NONE || n->stage == STAGE_OFFER_RECEIVED))
+    {
+      /* Our user was the one still reading: the peer gave up waiting, not the reverse. */
+      code = XTLS_ERROR_PEER_GAVE_UP;
+      message = "the peer stopped waiting for our user's decision";
+    }
   n->ops->terminated (n, reason, code, message, n->user_data);
 }
 
@@ -667,6 +877,19 @@ handle_file_info (XtlsNegotiation *n, const XtlsJingle *j)
     }
 }
 
+/* session-info <deciding/>: the peer's user is still reading; our wait goes on. */
+static void
+peer_still_deciding (XtlsNegotiation *n)
+{
+  NLOG (n, "the peer's user is still deciding");
+  if (!peer_may_still_decide (n))
+    return; /* its waits run out as they are */
+  if (n->silence_deadline != 0)
+    wait_for_peer_user (n);
+  if (n->ops->peer_deciding != NULL)
+    n->ops->peer_deciding (n, n->user_data);
+}
+
 void
 xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
 {
@@ -682,8 +905,18 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
         handle_terminate (n, iq);
         break;
       case XTLS_JINGLE_SESSION_INFO:
+        if (!iq->jingle->deciding && iq->jingle->info == XTLS_JINGLE_INFO_NONE
+            && iq->jingle->info_unknown)
+          {
+            /* XEP-0166 §7.2: a payload we do not understand; an empty one is a ping. */
+            n->ops->send_error (n, iq->id, XTLS_STANZA_ERROR_FEATURE_NOT_IMPLEMENTED,
+                                XTLS_JINGLE_ERROR_UNSUPPORTED_INFO, n->user_data);
+            break;
+          }
         n->ops->send_result (n, iq->id, n->user_data);
-        if (n->app == XTLS_APP_FILE_TRANSFER && n->stage != STAGE_ENDED)
+        if (iq->jingle->deciding && n->stage != STAGE_ENDED)
+          peer_still_deciding (n);
+        else if (n->app == XTLS_APP_FILE_TRANSFER && n->stage != STAGE_ENDED)
           handle_file_info (n, iq->jingle);
         break;
       case XTLS_JINGLE_SESSION_INITIATE:
@@ -707,8 +940,9 @@ void
 xtls_negotiation_end (XtlsNegotiation *n)
 {
   n->stage = STAGE_ENDED;
-  n->pending = XTLS_DECISION_NONE;
+  clear_pending (n);
   n->accept_deadline = 0;
+  n->silence_deadline = 0;
   wipe_password (n);
 }
 
@@ -720,6 +954,7 @@ xtls_negotiation_accept_file (XtlsNegotiation *n, gboolean accept)
   if (!n->file_pending || n->stage != STAGE_OFFER_RECEIVED)
     return;
   n->file_pending = FALSE;
+  n->decision_deadline = 0;
   NLOG (n, "the user %s the file", accept ? "accepted" : "declined");
   if (accept)
     judge_offer (n);
@@ -865,6 +1100,13 @@ xtls_negotiation_at_offer (XtlsNegotiation *n)
 }
 
 gboolean
+xtls_negotiation_not_agreed (XtlsNegotiation *n)
+{
+  return !n->initiator
+         && (n->stage == STAGE_OFFER_RECEIVED || n->pending == XTLS_DECISION_UNKNOWN_KEY);
+}
+
+gboolean
 xtls_negotiation_accepted (XtlsNegotiation *n)
 {
   return n->stage == STAGE_ACCEPTED;
@@ -930,8 +1172,51 @@ xtls_negotiation_get_pending (XtlsNegotiation *n)
   return n->pending;
 }
 
+static gint64
+earliest (gint64 a, gint64 b)
+{
+  if (a <= 0)
+    return b;
+  if (b <= 0)
+    return a;
+  return MIN (a, b);
+}
+
+gboolean
+xtls_negotiation_awaits_peer_user (XtlsNegotiation *n)
+{
+  return n->stage == STAGE_ACCEPTED && n->pending == XTLS_DECISION_NONE && !n->secured
+         && (n->peer_deciding || (!n->initiator && n->silence_deadline != 0));
+}
+
 gint64
 xtls_negotiation_get_deadline (XtlsNegotiation *n)
 {
-  return n->accept_deadline;
+  gint64 next = earliest (n->accept_deadline, n->decision_deadline);
+
+  next = earliest (next, n->silence_deadline);
+  return earliest (next, n->keepalive_at);
+}
+
+void
+xtls_negotiation_tick (XtlsNegotiation *n, gint64 now_)
+{
+  if (n->stage == STAGE_ENDED)
+    return;
+  if (n->accept_deadline > 0 && n->accept_deadline <= now_)
+    neg_fail (n, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
+  else if (n->decision_deadline > 0 && n->decision_deadline <= now_)
+    neg_fail (n, XTLS_REASON_TIMEOUT, XTLS_ERROR_NO_DECISION,
+              "our user did not decide in the time allowed");
+  else if (n->silence_deadline > 0 && n->silence_deadline <= now_)
+    neg_fail (n, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
+              "the peer stopped saying that its user is still deciding");
+  else if (n->keepalive_at > 0 && n->keepalive_at <= now_)
+    {
+      XtlsJingle *j = neg_new_jingle (n, XTLS_JINGLE_SESSION_INFO);
+
+      j->deciding = TRUE;
+      n->keepalive_at = now_ + KEEPALIVE_US;
+      neg_send (n, j);
+    }
 }

@@ -32,6 +32,9 @@ typedef struct
   void (*asking) (XtlsNegotiation *neg, XtlsDecision decision, gpointer user_data);
   /* Up: the user decided; the set-up goes on. */
   void (*resumed) (XtlsNegotiation *neg, gpointer user_data);
+  /* Up: the peer says its user is still deciding (session-info <deciding/>): a handshake we
+   * started waits for that person, its deadline starts again. May be NULL. */
+  void (*peer_deciding) (XtlsNegotiation *neg, gpointer user_data);
   /* Up: session-accept sent or received: the transport is agreed (xtls_negotiation_transport). */
   void (*transport_agreed) (XtlsNegotiation *neg, gpointer user_data);
   /* Up: the method and its credentials are settled: TLS may start (xtls_negotiation_tls). */
@@ -63,6 +66,7 @@ typedef struct
   guint block_size;       /* what we offer / the most we accept */
   guint window;           /* IBB window for the transport */
   gint64 accept_timeout_us;
+  gint64 decision_timeout_us; /* how long our user's question stays open */
   /* Initiator of a file session: the file to offer (copied at initiate); NULL for chat. */
   const XtlsJingleFile *file;
 } XtlsNegotiationConfig;
@@ -103,6 +107,9 @@ gboolean xtls_negotiation_is_initiator (XtlsNegotiation *neg);
 gboolean xtls_negotiation_awaits_accept (XtlsNegotiation *neg);
 /* Still at the offer (the user has not accepted it). */
 gboolean xtls_negotiation_at_offer (XtlsNegotiation *neg);
+/* Responder whose user has not agreed yet (at the offer, or deciding after an early accept):
+ * its refusal is a <decline/> (XEP-0166 §7.4). */
+gboolean xtls_negotiation_not_agreed (XtlsNegotiation *neg);
 /* The accept is sent or received (the transport exists). */
 gboolean xtls_negotiation_accepted (XtlsNegotiation *neg);
 /* The peer is verified (pinned, or by password), not merely accepted for this session. */
@@ -116,6 +123,8 @@ const char *xtls_negotiation_get_initiator (XtlsNegotiation *neg);
 XtlsMethod xtls_negotiation_get_method (XtlsNegotiation *neg);
 const char *xtls_negotiation_get_peer_fingerprint (XtlsNegotiation *neg);
 XtlsDecision xtls_negotiation_get_pending (XtlsNegotiation *neg);
+/* Our user decided; the other user's decision (or method choice) has not arrived yet. */
+gboolean xtls_negotiation_awaits_peer_user (XtlsNegotiation *neg);
 /* ---- file transfer (XEP-0234 over the XTLS draft) ---- */
 
 /* The session offers or was offered a file (XTLS_APP_FILE_TRANSFER). */
@@ -132,7 +141,10 @@ void xtls_negotiation_send_checksum (XtlsNegotiation *neg, const guint8 *sha256)
 /* Receiver: session-info <received/>. */
 void xtls_negotiation_send_received (XtlsNegotiation *neg);
 
-/* The accept deadline (monotonic µs), 0 if none. */
+/* The next deadline (monotonic µs: the accept, our user's question, the peer's next sign of
+ * life, our next keepalive), 0 if none. */
 gint64 xtls_negotiation_get_deadline (XtlsNegotiation *neg);
+/* Runs the deadlines due at @now: fails the negotiation, or sends a keepalive. */
+void xtls_negotiation_tick (XtlsNegotiation *neg, gint64 now);
 
 G_END_DECLS

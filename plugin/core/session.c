@@ -301,10 +301,9 @@ stop (XtlsSession *s, gboolean now_)
       if (!now_)
         error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CANCELLED, "cancelled by the user");
       if (s->phase != PHASE_IDLE)
-        xtls_negotiation_terminate (s->neg, xtls_negotiation_is_initiator (s->neg)
-                                                    || !xtls_negotiation_at_offer (s->neg)
-                                                ? XTLS_REASON_CANCEL
-                                                : XTLS_REASON_DECLINE);
+        xtls_negotiation_terminate (s->neg, xtls_negotiation_not_agreed (s->neg)
+                                                ? XTLS_REASON_DECLINE
+                                                : XTLS_REASON_CANCEL);
       end (s, XTLS_STATE_FINISHED, error);
     }
   s->host->ops->leave (s->host->user_data);
@@ -709,6 +708,17 @@ neg_resumed (XtlsNegotiation *neg, gpointer user_data)
     set_state (s, XTLS_STATE_NEGOTIATING);
 }
 
+/* Our side may have started TLS while the other user still types the password: the
+ * handshake waits for a person, so its deadline starts again at each sign of them. */
+static void
+neg_peer_deciding (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->handshake_deadline > 0)
+    s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+}
+
 static void
 neg_transport_agreed (XtlsNegotiation *neg, gpointer user_data)
 {
@@ -841,6 +851,7 @@ static const XtlsNegotiationOps neg_ops = {
   .send_error = neg_send_error,
   .asking = neg_asking,
   .resumed = neg_resumed,
+  .peer_deciding = neg_peer_deciding,
   .transport_agreed = neg_transport_agreed,
   .secure = neg_secure,
   .failed = neg_failed,
@@ -863,6 +874,7 @@ new_negotiation (XtlsSession *s, const XtlsJingleFile *file)
     .block_size = s->host->config->block_size,
     .window = s->host->config->window,
     .accept_timeout_us = s->host->config->accept_timeout_us,
+    .decision_timeout_us = s->host->config->decision_timeout_us,
     .file = file,
   };
 
@@ -946,6 +958,8 @@ xtls_session_handle_reply (XtlsSession *s, const XtlsIq *iq)
   /* One of our Jingle requests was refused. */
   if (iq->jingle_condition == XTLS_JINGLE_ERROR_TIE_BREAK)
     return; /* the peer's own offer wins and is on its way */
+  if (iq->jingle_condition == XTLS_JINGLE_ERROR_UNSUPPORTED_INFO)
+    return; /* XEP-0166 §7.2: a session-info it does not know (our <deciding/>) is harmless */
   if (xtls_negotiation_awaits_accept (s->neg))
     fail_code (s, XTLS_REASON_NONE, XTLS_ERROR_UNSUPPORTED,
                "the peer's client refused the offer: it does not support XTLS chat");
@@ -992,7 +1006,7 @@ xtls_session_tick (XtlsSession *s, gint64 t)
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT,
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
-    fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
+    xtls_negotiation_tick (s->neg, t); /* the accept, a person deciding, keepalives */
   else if (s->app != NULL && xtls_file_app_get_deadline (s->app) > 0
            && xtls_file_app_get_deadline (s->app) <= t)
     xtls_file_app_tick (s->app, t);
@@ -1283,6 +1297,12 @@ XtlsDecision
 xtls_session_get_pending_decision (XtlsSession *s)
 {
   return xtls_negotiation_get_pending (s->neg);
+}
+
+gboolean
+xtls_session_awaits_peer_user (XtlsSession *s)
+{
+  return xtls_session_is_live (s) && xtls_negotiation_awaits_peer_user (s->neg);
 }
 
 gsize

@@ -131,7 +131,10 @@ typedef struct
   gsize max_stanza_bytes;      /* inner stream; 0 = XTLS_XML_STREAM_DEFAULT_MAX_STANZA */
   gint64 ack_timeout_us;       /* an IQ of ours unanswered this long: peer gone; 0 = 30 s */
   gint64 handshake_timeout_us; /* method chosen until private; 0 = 120 s */
-  gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = 300 s */
+  gint64 accept_timeout_us;    /* waiting for the peer's session-accept; 0 = decision + 1 min */
+  /* How long a question to our user (a key, a password, a file offer) stays open; 0 = 30 min.
+   * Meanwhile a peer that decides together hears from us every minute (PROTOCOL.md §2.1). */
+  gint64 decision_timeout_us;
   /* Bounds on what a remote party can make us keep (non-negotiable 6). Offers beyond them are
    * answered <resource-constraint/> and leave nothing behind. */
   guint max_sessions;             /* live sessions per account; 0 = 64 */
@@ -204,6 +207,9 @@ XtlsMethod xtls_session_get_method (XtlsSession *session);
 /* The peer's announced SHA-256 fingerprint (hex) or NULL; ours is the identity's. */
 const char *xtls_session_get_peer_fingerprint (XtlsSession *session);
 XtlsDecision xtls_session_get_pending_decision (XtlsSession *session);
+/* Our user has decided and the session waits for the other user's decision (deciding
+ * together, PROTOCOL.md §2.1): nothing is sent meanwhile. */
+gboolean xtls_session_awaits_peer_user (XtlsSession *session);
 /* TLS protocol and cipher once the tunnel is up, else NULL. */
 const char *xtls_session_get_tls_description (XtlsSession *session);
 

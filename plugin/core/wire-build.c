@@ -55,7 +55,8 @@ static void
 append_security (GString *out, const XtlsJingle *jingle)
 {
   g_string_append (out, "<security xmlns='" NS_XTLS "'");
-  if (jingle->fingerprint == NULL && jingle->methods == 0)
+  if (jingle->fingerprint == NULL && jingle->methods == 0 && !jingle->decide_together
+      && !jingle->deciding)
     {
       g_string_append (out, "/>");
       return;
@@ -76,6 +77,10 @@ append_security (GString *out, const XtlsJingle *jingle)
     g_string_append (out, "<method name='x509'/>");
   if (jingle->methods & XTLS_METHOD_SRP)
     g_string_append (out, "<method name='srp'/>");
+  if (jingle->decide_together)
+    g_string_append (out, "<decide-together xmlns='" NS_XTLS_DECIDE "'/>");
+  if (jingle->deciding)
+    g_string_append (out, "<deciding xmlns='" NS_XTLS_DECIDE "'/>");
   g_string_append (out, "</security>");
 }
 
@@ -127,6 +132,7 @@ append_jingle (GString *out, const XtlsJingle *jingle)
   const char *action = xtls_jingle_action_to_string (jingle->action);
   gboolean info
       = jingle->action == XTLS_JINGLE_SESSION_INFO && jingle->info != XTLS_JINGLE_INFO_NONE;
+  gboolean deciding = jingle->action == XTLS_JINGLE_SESSION_INFO && jingle->deciding;
 
   /* Transport actions travel as OTHER plus the transport action (jingle.h). */
   if (jingle->action == XTLS_JINGLE_OTHER
@@ -137,7 +143,7 @@ append_jingle (GString *out, const XtlsJingle *jingle)
   xtls_wire_append_attr (out, "initiator", jingle->initiator);
   xtls_wire_append_attr (out, "responder", jingle->responder);
   xtls_wire_append_attr (out, "sid", jingle->sid);
-  if (!jingle->has_content && reason == XTLS_REASON_NONE && !info)
+  if (!jingle->has_content && reason == XTLS_REASON_NONE && !info && !deciding)
     {
       g_string_append (out, "/>");
       return;
@@ -147,6 +153,8 @@ append_jingle (GString *out, const XtlsJingle *jingle)
     append_content (out, jingle);
   if (info)
     xtls_wire_ft_append_info (out, jingle);
+  if (deciding)
+    g_string_append (out, "<deciding xmlns='" NS_XTLS_DECIDE "'/>");
   if (reason != XTLS_REASON_NONE)
     {
       /* XEP-0166 §7.4 has no element for "other": general-error is the catch-all. */

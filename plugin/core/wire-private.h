@@ -19,6 +19,7 @@
 #define NS_IBB_TRANSPORT_1 "urn:xmpp:jingle:transports:ibb:1"
 #define NS_IBB_TRANSPORT_0 "urn:xmpp:jingle:transports:ibb:0"
 #define NS_XTLS "urn:xmpp:jingle:security:xtls:0"
+#define NS_XTLS_DECIDE "urn:xmpp:tmp:xtls:decide:0"
 #define NS_IBB "http://jabber.org/protocol/ibb"
 #define NS_FT_5 "urn:xmpp:jingle:apps:file-transfer:5"
 #define NS_FT_4 "urn:xmpp:jingle:apps:file-transfer:4"

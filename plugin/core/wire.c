@@ -347,6 +347,10 @@ parse_security (XtlsJingle *jingle, const xmlNode *security)
           else if (g_strcmp0 (name, "srp") == 0)
             jingle->methods |= XTLS_METHOD_SRP;
         }
+      else if (xtls_wire_node_is (c, "decide-together", NS_XTLS_DECIDE))
+        jingle->decide_together = TRUE;
+      else if (xtls_wire_node_is (c, "deciding", NS_XTLS_DECIDE))
+        jingle->deciding = TRUE;
       else if (xtls_wire_node_is (c, "fingerprint", NS_XTLS))
         {
           g_autofree char *algo_attr = NULL;
@@ -474,10 +478,17 @@ parse_jingle (const xmlNode *node, XtlsJingleDialect dialect, GError **error)
       else if (reason == NULL && xtls_wire_node_is (c, "reason", ns))
         reason = c;
       else if (jingle->action == XTLS_JINGLE_SESSION_INFO
-               && !xtls_wire_ft_parse_info (jingle, c, error))
+               && xtls_wire_node_is (c, "deciding", NS_XTLS_DECIDE))
+        jingle->deciding = TRUE;
+      else if (jingle->action == XTLS_JINGLE_SESSION_INFO && c->type == XML_ELEMENT_NODE)
         {
-          xtls_jingle_free (jingle);
-          return NULL;
+          if (!xtls_wire_ft_parse_info (jingle, c, error))
+            {
+              xtls_jingle_free (jingle);
+              return NULL;
+            }
+          if (jingle->info == XTLS_JINGLE_INFO_NONE)
+            jingle->info_unknown = TRUE;
         }
     }
   if (content != NULL && !parse_content (jingle, content, error))

@@ -84,6 +84,12 @@ xtls_error_describe (const GError *error)
                   "contact reset their software, type /xtls forget and verify them again.");
       case XTLS_ERROR_BUSY:
         return _ ("Too many private conversations were requested at once; this one was refused.");
+      case XTLS_ERROR_NO_DECISION:
+        return _ ("The question was not answered within 30 minutes, so the private conversation "
+                  "was not started. Start it again when you are ready.");
+      case XTLS_ERROR_PEER_GAVE_UP:
+        return _ ("Your contact's side stopped waiting for your answer, so the private "
+                  "conversation was not started. Start it again when you are both ready.");
     }
   return _ ("The private conversation failed.");
 }

@@ -42,6 +42,10 @@ typedef enum
                            * it (session-terminate, IBB close): possibly interfered with */
   XTLS_ERROR_DOWNGRADE,   /* a verified pair was asked to switch away from x509 */
   XTLS_ERROR_BUSY,        /* too many sessions or offers: refused to stay bounded */
+  /* a person deciding (PROTOCOL.md §2.1): our user's question stayed open longer than allowed;
+   * the peer stopped waiting while our user was deciding */
+  XTLS_ERROR_NO_DECISION,
+  XTLS_ERROR_PEER_GAVE_UP,
 } XtlsError;
 
 /* A sentence for the user (no jargon beyond "key" and "password") for @error.

@@ -64,6 +64,8 @@ on_decision_needed (PurpleAccount *account, const char *peer, guint decision, gp
           }
         break;
       case XTLS_API_DECISION_PASSWORD:
+        if (p->pending == XTLS_API_DECISION_UNKNOWN_KEY)
+          xtls_gtk_verify_question_replaced (p);
         if (!xtls_gtk_password_claims (p, decision))
           {
             xtls_gtk_password_open (account, p->bare);

@@ -153,6 +153,8 @@ void xtls_gtk_status_refresh_all (void);
 
 void xtls_gtk_verify_open (PurpleAccount *account, const char *bare);
 void xtls_gtk_verify_state_changed (const XtlsGtkPeer *peer);
+/* The core replaced the key question with the password question: a dialog that asked closes. */
+void xtls_gtk_verify_question_replaced (const XtlsGtkPeer *peer);
 void xtls_gtk_verify_close_all (void);
 
 /* ---- password-dialog.c ------------------------------------------------------------------ */

@@ -131,6 +131,14 @@ refresh (VerifyDialog *vd)
                              "first: the code appears here once it is being set up."));
     }
   gtk_widget_set_sensitive (vd->verified, theirs != NULL);
+  /* What the user reads, for the GUI tests: the safety code is derived from two public
+   * fingerprints and is no secret. */
+  {
+    g_autofree char *one_line = g_strdelimit (g_strdup (code_text), "\n", ' ');
+    purple_debug_info ("xtls-gtk", "verify dialog %s: code %s, verify %s\n", vd->bare,
+                       one_line[0] != '\0' ? one_line : "-",
+                       theirs != NULL ? "enabled" : "disabled");
+  }
   gtk_widget_set_sensitive (vd->password, !tunnel_up);
   gtk_widget_set_tooltip_text (
       vd->password, tunnel_up ? _ ("A private conversation is already running. Stop it first to "
@@ -213,9 +221,21 @@ on_response (GtkDialog *dialog, int response, VerifyDialog *vd)
         xtls_gtk_explain_verification (GTK_WINDOW (dialog));
         break;
       case RESPONSE_PASSWORD:
-        /* A pending question stays pending: the password dialog answers it on OK. */
-        gtk_widget_destroy (GTK_WIDGET (dialog));
-        xtls_gtk_password_open (account, bare);
+        {
+          XtlsGtkPeer *peer = xtls_gtk_peer_get (account, bare);
+
+          gtk_widget_destroy (GTK_WIDGET (dialog));
+          if (peer->pending == XTLS_API_DECISION_UNKNOWN_KEY)
+            {
+              /* Answered now, not when the password is typed: the contact's screen switches
+               * to its password dialog at the same moment (PROTOCOL.md §2.1). The core asks
+               * us for the password, which opens the dialog below. */
+              peer->pending = 0;
+              xtls_gtk_core_decide (account, xtls_gtk_peer_target (peer),
+                                    XTLS_API_ANSWER_USE_PASSWORD);
+            }
+          xtls_gtk_password_open (account, bare);
+        }
         break;
       default:
         /* "Not now" leaves a pending question open: the session waits (no deadline runs while
@@ -357,6 +377,18 @@ xtls_gtk_verify_state_changed (const XtlsGtkPeer *peer)
     gtk_widget_destroy (vd->dialog);
   else
     refresh (vd);
+}
+
+void
+xtls_gtk_verify_question_replaced (const XtlsGtkPeer *peer)
+{
+  g_autofree char *key = dialog_key (peer->account, peer->bare);
+  VerifyDialog *vd = dialogs != NULL ? g_hash_table_lookup (dialogs, key) : NULL;
+
+  /* The contact chose a shared password: the key question this dialog asked is gone, and
+   * the password dialog takes its place (nothing is pinned that the user did not confirm). */
+  if (vd != NULL && vd->asked)
+    gtk_widget_destroy (vd->dialog);
 }
 
 void

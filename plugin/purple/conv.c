@@ -598,6 +598,11 @@ describe_state (XtlsSession *s, XtlsTrustState state, const GError *error, const
       case XTLS_STATE_NOT_PRIVATE:
         return NULL;
       case XTLS_STATE_NEGOTIATING:
+        if (c->last_state == XTLS_STATE_UNVERIFIED && xtls_session_awaits_peer_user (s))
+          /* Translators: %s is the contact's XMPP address */
+          return g_strdup_printf (_ ("Waiting for %s to decide too. Nothing is sent before both "
+                                     "of you have answered."),
+                                  bare);
         if (c->last_state != XTLS_STATE_NOT_PRIVATE && c->last_state != XTLS_STATE_FINISHED
             && c->last_state != XTLS_STATE_FAILED)
           return NULL; /* the decision was made; the setup continues */

@@ -92,6 +92,9 @@ enum
  *   The session waits for the user. Return TRUE if your UI shows its own dialog and answers
  *   through IPC ("decide", "supply-password"); otherwise (every handler returns FALSE) the
  *   plugin asks through purple_request_*, so any libpurple UI still gets a dialog.
+ *   Both users are asked about each other's key at the same time. A key question may be
+ *   followed by PASSWORD without an answer from you (the contact chose the shared password):
+ *   the key question is gone then, close its dialog. A question stays open 30 minutes.
  *
  * "xtls-message-status"
  *   void (PurpleAccount *account, const char *peer, const char *text, guint sent)

@@ -3,6 +3,7 @@
  * crossed the server. */
 #include <string.h>
 
+#include "fingerprint.h"
 #include "loopback.h"
 #include "session-private.h"
 #include "xtls-error.h"
@@ -303,8 +304,55 @@ test_key_changed_responder (Fixture *f, gconstpointer data)
 
 /* ---- Unknown keys: the user decides --------------------------------------------------- */
 
+/* Advances the clock by @minutes, one minute at a time, delivering what each minute sends (the
+ * keepalives of a side whose user is deciding). */
 static void
-test_unknown_key_waits (Fixture *f, gconstpointer data)
+advance_minutes (XtlsLoopback *lb, guint minutes)
+{
+  for (guint i = 0; i < minutes; i++)
+    {
+      xtls_loopback_advance (lb, 60 * G_USEC_PER_SEC);
+      xtls_loopback_run (lb, MAX_LEGS);
+    }
+}
+
+static const char *
+pin_of (XtlsTestPeer *peer, const char *bare)
+{
+  return xtls_trust_store_lookup (peer->trust, bare);
+}
+
+/* Both users are asked at once and read the same code; nothing is pinned or sent yet. */
+static void
+assert_both_asked_same_code (XtlsLoopback *lb)
+{
+  XtlsSession *as = xtls_test_peer_session (lb->alice);
+  XtlsSession *bs = xtls_test_peer_session (lb->bob);
+  const char *af = xtls_identity_get_fingerprint (lb->alice->identity);
+  const char *bf = xtls_identity_get_fingerprint (lb->bob->identity);
+  g_autofree char *alice_code = NULL;
+  g_autofree char *bob_code = NULL;
+
+  g_assert_cmpint (xtls_session_get_pending_decision (as), ==, XTLS_DECISION_UNKNOWN_KEY);
+  g_assert_cmpint (xtls_session_get_pending_decision (bs), ==, XTLS_DECISION_UNKNOWN_KEY);
+  assert_state (lb->alice, XTLS_STATE_UNVERIFIED);
+  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  g_assert_cmpstr (xtls_session_get_peer_fingerprint (as), ==, bf);
+  g_assert_cmpstr (xtls_session_get_peer_fingerprint (bs), ==, af);
+  alice_code = xtls_fingerprint_safety_code (af, xtls_session_get_peer_fingerprint (as));
+  bob_code = xtls_fingerprint_safety_code (bf, xtls_session_get_peer_fingerprint (bs));
+  g_assert_cmpstr (alice_code, ==, bob_code);
+  g_assert_null (pin_of (lb->alice, "bob@example.net"));
+  g_assert_null (pin_of (lb->bob, "alice@example.org"));
+  g_assert_null (xtls_session_get_tls_description (as));
+  g_assert_null (xtls_session_get_tls_description (bs));
+}
+
+/* Issue 12 item 1: bob announces his key in the accept at once, so both read the code on the
+ * phone at the same moment; each click pins only that user's own view; the handshake waits
+ * for both. Item 2: nobody times out at the old 5-minute deadline while a person reads. */
+static void
+test_together_responder_first (Fixture *f, gconstpointer data)
 {
   XtlsLoopback *lb = f->lb;
   XtlsSession *s = alice_starts (f);
@@ -312,35 +360,429 @@ test_unknown_key_waits (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (xtls_session_send_message (s, "hello bob"), >, 0);
   xtls_loopback_run (lb, MAX_LEGS);
-  /* Bob does not know alice's key: he is asked, and everything waits for him. */
-  bs = xtls_test_peer_session (lb->bob);
-  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
-  g_assert_cmpint (xtls_session_get_pending_decision (bs), ==, XTLS_DECISION_UNKNOWN_KEY);
-  g_assert_cmpstr (xtls_session_get_peer_fingerprint (bs), ==,
-                   xtls_identity_get_fingerprint (lb->alice->identity));
-  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  assert_both_asked_same_code (lb);
   g_assert_cmpuint (lb->bob->received->len, ==, 0);
+  g_assert_true (
+      xtls_loopback_wire_contains (lb, "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/>"));
 
-  /* Waiting for a person is not a timeout (ack deadlines were met). */
-  xtls_loopback_advance (lb, 200 * G_USEC_PER_SEC);
-  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  /* Ten minutes on the phone: both questions are still open, on both sides. */
+  advance_minutes (lb, 10);
+  assert_both_asked_same_code (lb);
 
-  /* Bob compared fingerprints; then alice is asked about bob's key. */
+  /* Bob compared the code: his click pins alice's key for him only. No handshake completes:
+   * alice's user has not decided. */
+  bs = xtls_test_peer_session (lb->bob);
   xtls_session_decide (bs, XTLS_ANSWER_VERIFIED);
   xtls_loopback_run (lb, MAX_LEGS);
-  assert_state (lb->alice, XTLS_STATE_UNVERIFIED);
+  g_assert_cmpstr (pin_of (lb->bob, "alice@example.org"), ==,
+                   xtls_identity_get_fingerprint (lb->alice->identity));
+  g_assert_null (pin_of (lb->alice, "bob@example.net"));
   g_assert_cmpint (xtls_session_get_pending_decision (s), ==, XTLS_DECISION_UNKNOWN_KEY);
+  assert_state (lb->bob, XTLS_STATE_NEGOTIATING);
+  g_assert_true (xtls_session_awaits_peer_user (bs));
+  g_assert_false (xtls_session_awaits_peer_user (s));
+  g_assert_null (xtls_session_get_tls_description (bs));
+  g_assert_cmpuint (lb->bob->received->len, ==, 0);
+
+  /* Alice is still reading after another ten minutes; bob's side waits for her. */
+  advance_minutes (lb, 10);
+  assert_state (lb->bob, XTLS_STATE_NEGOTIATING);
+  assert_state (lb->alice, XTLS_STATE_UNVERIFIED);
+
   xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
   xtls_loopback_run (lb, MAX_LEGS);
   assert_state (lb->alice, XTLS_STATE_PRIVATE);
   assert_state (lb->bob, XTLS_STATE_PRIVATE);
+  g_assert_cmpint (xtls_session_get_method (s), ==, XTLS_METHOD_X509);
   g_assert_cmpuint (lb->bob->received->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (lb->bob->received, 0), ==, "hello bob");
-  /* Verified keys are pinned for next time. */
-  g_assert_cmpstr (xtls_trust_store_lookup (lb->alice->trust, "bob@example.net"), ==,
+  g_assert_cmpstr (pin_of (lb->alice, "bob@example.net"), ==,
                    xtls_identity_get_fingerprint (lb->bob->identity));
-  g_assert_cmpstr (xtls_trust_store_lookup (lb->bob->trust, "alice@example.org"), ==,
+  g_assert_false (xtls_loopback_wire_contains (lb, "hello bob"));
+}
+
+/* Alice decides first: her click pins bob's key for her; nothing is chosen or sent until bob
+ * decides; bob accepts for this session only and pins nothing. */
+static void
+test_together_initiator_first (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+
+  g_assert_cmpuint (xtls_session_send_message (s, "after both"), >, 0);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_both_asked_same_code (lb);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpstr (pin_of (lb->alice, "bob@example.net"), ==,
+                   xtls_identity_get_fingerprint (lb->bob->identity));
+  g_assert_null (pin_of (lb->bob, "alice@example.org"));
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  g_assert_true (xtls_session_awaits_peer_user (s));
+  g_assert_false (xtls_loopback_wire_contains (lb, "action='security-info'"));
+
+  advance_minutes (lb, 12); /* past the old 5-minute deadline, twice */
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  g_assert_cmpint (xtls_session_get_pending_decision (xtls_test_peer_session (lb->bob)), ==,
+                   XTLS_DECISION_UNKNOWN_KEY);
+  g_assert_cmpuint (lb->bob->received->len, ==, 0);
+
+  xtls_session_decide (xtls_test_peer_session (lb->bob), XTLS_ANSWER_ACCEPT_ONCE);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  g_assert_false (xtls_session_awaits_peer_user (s));
+  g_assert_nonnull (xtls_session_get_tls_description (xtls_test_peer_session (lb->bob)));
+  g_assert_null (pin_of (lb->bob, "alice@example.org"));
+  g_assert_cmpuint (lb->bob->received->len, ==, 1);
+}
+
+/* The password, chosen on either side while both key questions are open: the other side's
+ * question becomes the password question; nothing was pinned; SRP pins afterwards. */
+static void
+together_password (Fixture *f, gboolean bob_chooses)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  XtlsSession *bs;
+  XtlsSession *chooser, *other_s;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_both_asked_same_code (lb);
+  bs = xtls_test_peer_session (lb->bob);
+  chooser = bob_chooses ? bs : s;
+  other_s = bob_chooses ? s : bs;
+  xtls_session_decide (chooser, XTLS_ANSWER_USE_PASSWORD);
+  xtls_loopback_run (lb, MAX_LEGS);
+  /* Both password questions are open together; neither key was pinned. */
+  g_assert_cmpint (xtls_session_get_pending_decision (chooser), ==, XTLS_DECISION_PASSWORD);
+  g_assert_cmpint (xtls_session_get_pending_decision (other_s), ==, XTLS_DECISION_PASSWORD);
+  g_assert_cmpint ((bob_chooses ? lb->alice : lb->bob)->decision, ==, XTLS_DECISION_PASSWORD);
+  g_assert_null (pin_of (lb->alice, "bob@example.net"));
+  g_assert_null (pin_of (lb->bob, "alice@example.org"));
+
+  advance_minutes (lb, 7);
+  g_assert_cmpint (xtls_session_get_pending_decision (other_s), ==, XTLS_DECISION_PASSWORD);
+
+  xtls_session_supply_password (other_s, "purple otters");
+  xtls_loopback_run (lb, MAX_LEGS);
+  /* The chooser is still typing five minutes later: no handshake deadline runs out meanwhile,
+   * on either side, and nothing completes before the chooser typed. */
+  advance_minutes (lb, 5);
+  g_assert_null (xtls_session_get_tls_description (s));
+  g_assert_null (xtls_session_get_tls_description (bs));
+  g_assert_cmpint (xtls_session_get_pending_decision (chooser), ==, XTLS_DECISION_PASSWORD);
+  g_assert_true (xtls_session_is_live (other_s));
+  xtls_session_supply_password (chooser, "purple otters");
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+  g_assert_cmpint (xtls_session_get_method (s), ==, XTLS_METHOD_SRP);
+  g_assert_cmpint (xtls_session_get_verification (bs), ==, XTLS_VERIFICATION_PASSWORD);
+  g_assert_cmpstr (pin_of (lb->alice, "bob@example.net"), ==,
+                   xtls_identity_get_fingerprint (lb->bob->identity));
+  g_assert_cmpstr (pin_of (lb->bob, "alice@example.org"), ==,
                    xtls_identity_get_fingerprint (lb->alice->identity));
+}
+
+static void
+test_together_password_responder (Fixture *f, gconstpointer data)
+{
+  together_password (f, TRUE);
+}
+
+static void
+test_together_password_initiator (Fixture *f, gconstpointer data)
+{
+  together_password (f, FALSE);
+}
+
+/* A cancel on either side while the other still reads: both questions close, the other user
+ * is told the truth, nothing is pinned, the waiting message is reported not sent. */
+static void
+together_cancel (Fixture *f, gboolean bob_cancels)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  XtlsSession *bs;
+
+  xtls_session_send_message (s, "never leaves");
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_both_asked_same_code (lb);
+  bs = xtls_test_peer_session (lb->bob);
+  xtls_session_decide (bob_cancels ? bs : s, XTLS_ANSWER_CANCEL);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_false (xtls_session_awaits_user (s));
+  g_assert_false (xtls_session_awaits_user (bs));
+  g_assert_error (xtls_session_get_error (bob_cancels ? bs : s), XTLS_ERROR, XTLS_ERROR_CANCELLED);
+  g_assert_error (xtls_session_get_error (bob_cancels ? s : bs), XTLS_ERROR, XTLS_ERROR_DECLINED);
+  g_assert_true (xtls_loopback_wire_contains (lb, bob_cancels ? "<decline/>" : "<cancel/>"));
+  g_assert_null (pin_of (lb->alice, "bob@example.net"));
+  g_assert_null (pin_of (lb->bob, "alice@example.org"));
+  g_assert_cmpuint (lb->alice->unsent_ids->len, ==, 1);
+  g_assert_false (xtls_loopback_wire_contains (lb, "never leaves"));
+}
+
+static void
+test_together_responder_declines (Fixture *f, gconstpointer data)
+{
+  together_cancel (f, TRUE);
+}
+
+static void
+test_together_initiator_cancels (Fixture *f, gconstpointer data)
+{
+  together_cancel (f, FALSE);
+}
+
+/* A question left open for longer than a phone call ends, with a sentence that says who
+ * stopped waiting: the one who never answered is told so, the other that the contact gave
+ * up, never "stopped answering". */
+static void
+test_together_decision_bound (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  XtlsSession *bs;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  bs = xtls_test_peer_session (lb->bob);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  advance_minutes (lb, 29);
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  g_assert_true (xtls_session_awaits_user (bs));
+  advance_minutes (lb, 2);
+  assert_failed_with (lb->bob, XTLS_ERROR_NO_DECISION);
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+  g_assert_true (xtls_loopback_wire_contains (lb, "<timeout/>"));
+}
+
+/* Alice's user reads; bob's side gives up after its own bound: alice is told her contact
+ * stopped waiting for her, not that her contact stopped answering. */
+static void
+test_together_peer_gave_up (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *bs;
+
+  alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  bs = xtls_test_peer_session (lb->bob);
+  xtls_session_decide (bs, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  advance_minutes (lb, 20);
+  g_assert_true (xtls_session_awaits_user (xtls_test_peer_session (lb->alice)));
+  /* Bob's user stops the session while alice still reads. */
+  xtls_session_stop (bs);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_error (xtls_session_get_error (xtls_test_peer_session (lb->alice)), XTLS_ERROR,
+                  XTLS_ERROR_DECLINED);
+  g_assert_false (xtls_session_awaits_user (xtls_test_peer_session (lb->alice)));
+}
+
+/* The peer's client vanishes while we wait for its user: its keepalives stop, and we end after
+ * three missed ones, saying the contact stopped answering (which is then true). */
+static XtlsWireAction
+drop_from_bob (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+               gpointer user_data)
+{
+  return from == lb->bob ? XTLS_WIRE_DROP : XTLS_WIRE_DELIVER;
+}
+
+static void
+test_together_peer_vanishes (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  lb->filter = drop_from_bob;
+  advance_minutes (lb, 2);
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  advance_minutes (lb, 2);
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+}
+
+/* A hostile peer that says "still deciding" forever keeps a session no longer than two full
+ * questions (61 minutes), then three minutes of silence end it. */
+static XtlsWireAction
+drop_terminate_from_bob (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                         gpointer user_data)
+{
+  return from == lb->bob && strstr (*xml, "session-terminate") != NULL ? XTLS_WIRE_DROP
+                                                                       : XTLS_WIRE_DELIVER;
+}
+
+static void
+test_together_endless_keepalives (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  g_autofree char *keepalive = NULL;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  lb->filter = drop_terminate_from_bob;
+  keepalive = g_strdup_printf ("<iq type='set' id='ka' from='%s' to='%s'><jingle "
+                               "xmlns='urn:xmpp:jingle:1' action='session-info' sid='%s'>"
+                               "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/></jingle></iq>",
+                               lb->bob->jid, lb->alice->jid, xtls_session_get_sid (s));
+  for (guint minute = 0; minute < 70; minute++)
+    {
+      if (minute == 55)
+        assert_state (lb->alice, XTLS_STATE_NEGOTIATING); /* bob's own end was dropped */
+      xtls_loopback_inject (lb, lb->bob, lb->alice, keepalive);
+      advance_minutes (lb, 1);
+    }
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+}
+
+/* A peer that does not decide together (its initiate carries no <decide-together/>): bob asks
+ * before he accepts, as before; alice's wait for the accept fits a phone call. */
+static XtlsWireAction
+strip_together (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                gpointer user_data)
+{
+  const char *marker = "<decide-together xmlns='urn:xmpp:tmp:xtls:decide:0'/>";
+  char *at = strstr (*xml, marker);
+
+  if (at != NULL)
+    {
+      char *rewritten = g_strdup_printf ("%.*s%s", (int)(at - *xml), *xml, at + strlen (marker));
+      g_free (*xml);
+      *xml = rewritten;
+    }
+  return XTLS_WIRE_DELIVER;
+}
+
+static void
+test_together_older_peer (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s;
+  XtlsSession *bs;
+
+  lb->filter = strip_together;
+  s = alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  bs = xtls_test_peer_session (lb->bob);
+  g_assert_cmpint (xtls_session_get_pending_decision (bs), ==, XTLS_DECISION_UNKNOWN_KEY);
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  g_assert_false (xtls_loopback_wire_contains (lb, "action='session-accept'"));
+  advance_minutes (lb, 10); /* bob reads longer than the old accept deadline */
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  xtls_session_decide (bs, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_cmpint (xtls_session_get_pending_decision (s), ==, XTLS_DECISION_UNKNOWN_KEY);
+  g_assert_false (xtls_loopback_wire_contains (lb, "<deciding"));
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+}
+
+/* XEP-0166 §7.2 while both read: an empty session-info (a ping) is acknowledged, one with a
+ * payload we do not know gets <unsupported-info/>; neither disturbs the session. */
+static void
+test_together_unknown_session_info (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s = alice_starts (f);
+  g_autofree char *ping = NULL;
+  g_autofree char *ringing = NULL;
+
+  xtls_loopback_run (lb, MAX_LEGS);
+  ping = g_strdup_printf ("<iq type='set' id='ping1' from='%s' to='%s'><jingle "
+                          "xmlns='urn:xmpp:jingle:1' action='session-info' sid='%s'/></iq>",
+                          lb->alice->jid, lb->bob->jid, xtls_session_get_sid (s));
+  ringing = g_strdup_printf (
+      "<iq type='set' id='ring1' from='%s' to='%s'><jingle xmlns='urn:xmpp:jingle:1' "
+      "action='session-info' sid='%s'><ringing xmlns='urn:xmpp:jingle:apps:rtp:info:1'/>"
+      "</jingle></iq>",
+      lb->alice->jid, lb->bob->jid, xtls_session_get_sid (s));
+  xtls_loopback_inject (lb, lb->alice, lb->bob, ping);
+  xtls_loopback_inject (lb, lb->alice, lb->bob, ringing);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_true (xtls_loopback_wire_contains (lb, "type='result' id='ping1'"));
+  g_assert_true (xtls_loopback_wire_contains (lb, "<unsupported-info"));
+  g_assert_true (xtls_loopback_wire_contains (lb, "<feature-not-implemented"));
+  assert_both_asked_same_code (lb);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_session_decide (xtls_test_peer_session (lb->bob), XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+}
+
+/* Bob asks at the offer (the initiate did not say it decides together) and never answers:
+ * his own 30-minute bound ends it before alice's accept deadline, and each is told the truth. */
+static void
+test_together_offer_bound (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+
+  lb->filter = strip_together;
+  alice_starts (f);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_true (xtls_session_awaits_user (xtls_test_peer_session (lb->bob)));
+  advance_minutes (lb, 29);
+  assert_state (lb->alice, XTLS_STATE_NEGOTIATING);
+  assert_state (lb->bob, XTLS_STATE_UNVERIFIED);
+  advance_minutes (lb, 2);
+  assert_failed_with (lb->bob, XTLS_ERROR_NO_DECISION);
+  assert_failed_with (lb->alice, XTLS_ERROR_TIMEOUT);
+}
+
+/* A server strips <deciding/> from bob's early accept: alice goes ahead after her own click,
+ * but bob's side holds the handshake until bob decided (fail closed). */
+static XtlsWireAction
+strip_deciding (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                gpointer user_data)
+{
+  const char *marker = "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/>";
+  char *at = strstr (*xml, marker);
+
+  if (at != NULL && strstr (*xml, "session-accept") != NULL)
+    {
+      char *rewritten = g_strdup_printf ("%.*s%s", (int)(at - *xml), *xml, at + strlen (marker));
+      g_free (*xml);
+      *xml = rewritten;
+    }
+  return XTLS_WIRE_DELIVER;
+}
+
+static void
+test_together_marker_stripped (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  XtlsSession *s;
+  XtlsSession *bs;
+
+  lb->filter = strip_deciding;
+  s = alice_starts (f);
+  xtls_session_send_message (s, "held back");
+  xtls_loopback_run (lb, MAX_LEGS);
+  bs = xtls_test_peer_session (lb->bob);
+  xtls_session_decide (s, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  g_assert_true (xtls_loopback_wire_contains (lb, "action='security-info'"));
+  g_assert_null (xtls_session_get_tls_description (bs));
+  g_assert_null (xtls_session_get_tls_description (s));
+  g_assert_cmpuint (lb->bob->received->len, ==, 0);
+  g_assert_cmpint (xtls_session_get_pending_decision (bs), ==, XTLS_DECISION_UNKNOWN_KEY);
+  /* Alice's handshake waits for bob's user as long as he says he is reading. */
+  advance_minutes (lb, 10);
+  g_assert_true (xtls_session_is_live (s));
+  g_assert_null (xtls_session_get_tls_description (bs));
+  xtls_session_decide (bs, XTLS_ANSWER_VERIFIED);
+  xtls_loopback_run (lb, MAX_LEGS);
+  assert_state (lb->alice, XTLS_STATE_PRIVATE);
+  assert_state (lb->bob, XTLS_STATE_PRIVATE);
+  g_assert_cmpuint (lb->bob->received->len, ==, 1);
 }
 
 static void
@@ -595,7 +1037,20 @@ main (int argc, char **argv)
   ADD ("/session/keys/cert-differs-from-announced", test_cert_differs_from_announced, NULL);
   ADD ("/session/keys/changed-initiator-side", test_key_changed, NULL);
   ADD ("/session/keys/changed-responder-side", test_key_changed_responder, NULL);
-  ADD ("/session/unknown/waits-for-user", test_unknown_key_waits, NULL);
+  ADD ("/session/together/responder-decides-first", test_together_responder_first, NULL);
+  ADD ("/session/together/initiator-decides-first", test_together_initiator_first, NULL);
+  ADD ("/session/together/password-from-responder", test_together_password_responder, NULL);
+  ADD ("/session/together/password-from-initiator", test_together_password_initiator, NULL);
+  ADD ("/session/together/responder-declines", test_together_responder_declines, NULL);
+  ADD ("/session/together/initiator-cancels", test_together_initiator_cancels, NULL);
+  ADD ("/session/together/decision-bound", test_together_decision_bound, NULL);
+  ADD ("/session/together/peer-stops-while-we-read", test_together_peer_gave_up, NULL);
+  ADD ("/session/together/peer-vanishes", test_together_peer_vanishes, NULL);
+  ADD ("/session/together/older-peer", test_together_older_peer, NULL);
+  ADD ("/session/together/marker-stripped", test_together_marker_stripped, NULL);
+  ADD ("/session/together/offer-bound", test_together_offer_bound, NULL);
+  ADD ("/session/together/unknown-session-info", test_together_unknown_session_info, NULL);
+  ADD ("/session/together/endless-keepalives", test_together_endless_keepalives, NULL);
   ADD ("/session/unknown/accept-once", test_unknown_key_accept_once, NULL);
   ADD ("/session/unknown/cancel", test_unknown_key_cancel, NULL);
   ADD ("/session/tie-break", test_tie_break, NULL);

@@ -435,7 +435,10 @@ def drive(clients, done, policy, timeout=30.0, fail_on=None, since=None):
     deadline = time.monotonic() + timeout
     while True:
         for c in clients:
-            for idx, m in c.find(r"^REQUEST ", seen[c]):
+            # The end of what is searched now: a REQUEST that arrives meanwhile (one opened by
+            # the answer just given, or by the other user's choice) is found next round.
+            upto = c.mark()
+            for idx, m in c.find(r"^REQUEST ", seen[c], upto):
                 req = Request(m.string)
                 action = policy(c, req)
                 answered.append((c.name, req, action))
@@ -447,7 +450,7 @@ def drive(clients, done, policy, timeout=30.0, fail_on=None, since=None):
                     c.answer_input(req.id, action[1])
                 elif action[0] == "cancel":
                     c.send(f"cancel {req.id}")
-            seen[c] = c.mark()
+            seen[c] = upto
             if fail_on and c in fail_on:
                 hits = c.find(fail_on[c], start[c])
                 if hits:

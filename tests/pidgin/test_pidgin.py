@@ -75,14 +75,16 @@ class Gui:
         with open(prefs, "w") as f:
             f.write(text.replace(" <pref name='purple'>\n", LOGGING_PREFS, 1))
 
-    def pidgin(self, name, user):
-        """Starts (or restarts) Pidgin for @user with the profile @name."""
+    def pidgin(self, name, user, extra_env=None):
+        """Starts (or restarts) Pidgin for @user with the profile @name (@extra_env: more
+        environment variables, e.g. the test clock)."""
         profile = os.path.join(self.dir, name)
         log = os.path.join(self.dir, f"{name}.log")
         env = dict(os.environ, DISPLAY=self.display, GST_REGISTRY=os.path.join(self.dir, "gst"),
                    XTLS_DATA_DIR=os.path.join(self.plugin_dir, "gtk"), LANGUAGE="C",
                    LC_ALL="C.UTF-8")
         env.pop("G_DEBUG", None)
+        env.update(extra_env or {})
         proc = subprocess.Popen(["pidgin", "-d", "-c", profile], env=env,
                                 stdout=open(log, "a"), stderr=subprocess.STDOUT)
         self.pidgins[name] = (proc, profile, log)
@@ -304,14 +306,15 @@ def scenarios(g):
             ("verify by shared password", verify_by_password)]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
+def main(make_scenarios=None, description=None):
+    """Runs @make_scenarios(g) (default: this file's) as TAP; other GUI files reuse it."""
+    ap = argparse.ArgumentParser(description=description or __doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--artifacts", required=True)
     args = ap.parse_args()
     g = Gui(args)
-    steps = scenarios(g)
+    steps = (make_scenarios or scenarios)(g)
     print(f"1..{len(steps)}", flush=True)
     failed = 0
     try:

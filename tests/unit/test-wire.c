@@ -107,6 +107,8 @@ assert_jingle_equal (const XtlsJingle *a, const XtlsJingle *b)
   g_assert_cmpuint (a->methods, ==, b->methods);
   g_assert_cmpint (a->reason, ==, b->reason);
   g_assert_cmpstr (a->reason_text, ==, b->reason_text);
+  g_assert_cmpint (a->decide_together, ==, b->decide_together);
+  g_assert_cmpint (a->deciding, ==, b->deciding);
 }
 
 static void
@@ -156,6 +158,34 @@ test_round_trip (gconstpointer data)
   if (tc->dialect == XTLS_JINGLE_NS_TMP && j->app == XTLS_APP_XMLSTREAM)
     j->app = XTLS_APP_XMLSTREAM_TMP;
   assert_jingle_round_trip (j);
+}
+
+/* Deciding together (PROTOCOL.md §2.1): the markers in <security/> and the keepalive. */
+static void
+test_round_trip_deciding (void)
+{
+  g_autoptr (XtlsJingle) initiate = make_initiate ();
+  g_autoptr (XtlsJingle) accept = make_accept ();
+  g_autoptr (XtlsJingle) keepalive = xtls_jingle_new (XTLS_JINGLE_SESSION_INFO, "a73sjjvkla37jfea");
+  g_autofree char *xml = NULL;
+  g_autoptr (XtlsIq) iq = NULL;
+
+  initiate->decide_together = TRUE;
+  assert_jingle_round_trip (initiate);
+  accept->decide_together = accept->deciding = TRUE;
+  assert_jingle_round_trip (accept);
+  keepalive->initiator = g_strdup ("romeo@montague.lit/orchard");
+  keepalive->deciding = TRUE;
+  xml = xtls_wire_build_jingle (keepalive, "id1", "juliet@capulet.lit/balcony");
+  g_assert_nonnull (strstr (xml, "action='session-info'"));
+  g_assert_nonnull (strstr (xml, "<deciding xmlns='urn:xmpp:tmp:xtls:decide:0'/>"));
+  assert_jingle_round_trip (keepalive);
+  /* An empty session-info (a ping) is not a keepalive; one in another namespace neither. */
+  iq = parse_ok ("<iq type='set' id='p' to='a@b/c'><jingle xmlns='urn:xmpp:jingle:1' "
+                 "action='session-info' sid='s1'><deciding xmlns='urn:example:other'/>"
+                 "</jingle></iq>");
+  g_assert_false (iq->jingle->deciding);
+  g_assert_true (iq->jingle->info_unknown);
 }
 
 static void
@@ -1090,6 +1120,7 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (round_trip_cases); i++)
     g_test_add_data_func (round_trip_cases[i].path, &round_trip_cases[i], test_round_trip);
   g_test_add_func ("/wire/round-trip/session-initiate-ibb0", test_round_trip_ibb0);
+  g_test_add_func ("/wire/round-trip/deciding-together", test_round_trip_deciding);
   g_test_add_func ("/wire/round-trip/every-reason", test_round_trip_every_reason);
   g_test_add_func ("/wire/round-trip/reason-other-and-none", test_reason_other_and_none);
   g_test_add_func ("/wire/build/golden-initiate", test_golden_initiate);
