@@ -139,8 +139,7 @@ xtls_hub_net_offer (XtlsHub *hub, XtlsSession *s, const char *sid,
   for (guint i = 0; i < n; i++)
     addresses[i] = (XtlsS5bLocalAddress){ found[i].host, found[i].port,
                                           XTLS_S5B_CANDIDATE_DIRECT };
-  if (peer == NULL && n == 0 && hub->proxy_jid == NULL)
-    return NULL; /* nothing to offer: IBB at once */
+  /* Even without candidates of our own: the peer may have some (XEP-0260 §2.2). */
   wire = xtls_s5b_transport_wire_new (sid);
   g_ptr_array_unref (wire->candidates);
   wire->candidates = xtls_s5b_candidates_build (hub->own_jid, addresses, n,
