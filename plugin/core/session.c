@@ -858,7 +858,23 @@ s5b_closed (XtlsS5bTransport *t, const GError *error, gpointer user_data)
 {
   XtlsSession *s = user_data;
 
-  if (s->sec != NULL && s->phase != PHASE_ENDED)
+  if (s->phase == PHASE_ENDED)
+    return;
+  if (s->phase == PHASE_ACTIVE && !tunnel_up (s))
+    {
+      /* It broke before it carried the tunnel (the peer's side of the check failed, or the
+       * network did): nothing was trusted from it, so this is a fallback like any failed
+       * bytestream (XEP-0260 §2.6), and a TLS handshake under way starts over on IBB. */
+      SLOG (s, "the SOCKS5 bytestream closed before the tunnel was up; falling back to IBB");
+      xtls_s5b_transport_close (s->s5b);
+      bury (s, g_steal_pointer (&s->s5b), (GDestroyNotify)xtls_s5b_transport_free);
+      if (s->sec != NULL)
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
+      if (xtls_negotiation_is_initiator (s->neg))
+        xtls_negotiation_replace_with_ibb (s->neg);
+      return;
+    }
+  if (s->sec != NULL)
     xtls_security_stream_closed (s->sec, error);
 }
 
@@ -923,15 +939,28 @@ neg_transport_replaced (XtlsNegotiation *neg, gpointer user_data)
 {
   XtlsSession *s = user_data;
 
-  if (s->phase != PHASE_ACTIVE || s->sec != NULL)
+  if (s->phase != PHASE_ACTIVE)
     return;
+  if (tunnel_up (s))
+    {
+      /* Cannot happen with an honest peer: it replaces only a bytestream that never carried
+       * its TLS. */
+      fail_code (s, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_PROTOCOL,
+                 "the peer replaced a transport that was already in use");
+      return;
+    }
   SLOG (s, "the transport is IBB now");
   if (s->s5b != NULL)
     {
+      /* Our side of the bytestream may have worked while the peer's timed out: the peer never
+       * started TLS over it, so ours (if any) starts over on IBB. */
       xtls_s5b_transport_close (s->s5b);
       bury (s, g_steal_pointer (&s->s5b), (GDestroyNotify)xtls_s5b_transport_free);
+      if (s->sec != NULL)
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
     }
-  use_ibb (s);
+  if (s->sec == NULL)
+    use_ibb (s);
 }
 
 /* The method is settled: start TLS once there is a transport (the initiator opens IBB first,

@@ -251,6 +251,34 @@ test_proxy_refuses (Fixture *f, gconstpointer data)
   assert_sockets_closed (f);
 }
 
+static XtlsWireAction
+drop_candidate_used (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, char **xml,
+                     gpointer user_data)
+{
+  return from == lb->bob && strstr (*xml, "<candidate-used ") != NULL ? XTLS_WIRE_DROP
+                                                                       : XTLS_WIRE_DELIVER;
+}
+
+/* Bob's candidate-used is lost: bob's side of the bytestream works (alice has nothing to
+ * report but candidate-error), alice's check times out and she replaces the transport; bob
+ * drops the bytestream it had and the file goes over IBB. */
+static void
+test_peer_report_lost (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (7000);
+  XtlsSession *sent;
+
+  xtls_loopback_net_listen (f->net, lb->alice, "192.0.2.1", 5001, XTLS_NET_OPEN);
+  lb->filter = drop_candidate_used;
+  sent = xtls_test_peer_send_file (lb->alice, "lost-report.bin", contents, TRUE);
+  run_until_ended (lb, sent);
+  assert_complete (lb, sent, contents);
+  assert_fell_back (f);
+  g_assert_cmpuint (f->net->accepted, ==, 1);
+  assert_sockets_closed (f);
+}
+
 /* ---- peers that do not (fully) speak SOCKS5 -------------------------------------------------- */
 
 /* Bob's client does not advertise s5b: alice offers IBB as before, nothing about SOCKS5 is
@@ -354,6 +382,39 @@ test_hostile_listener (Fixture *f, gconstpointer data)
   g_assert_cmpuint (xtls_hub_net_accepted (lb->bob->hub), ==, 0);
   xtls_loopback_advance (lb, 2 * XTLS_S5B_DEFAULT_TIMEOUT_US);
   g_assert_cmpuint (xtls_hub_net_accepted (lb->bob->hub), !=, 0);
+}
+
+/* A transport-info naming a candidate alice never offered (a forged or broken peer) ends the
+ * bytestream at once; the file still arrives, over IBB. */
+static void
+test_bogus_candidate_used (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (3000);
+  g_autofree char *xml = NULL;
+  XtlsSession *sent;
+  gint64 start;
+
+  xtls_loopback_net_listen (f->net, lb->alice, "192.0.2.1", 5001, XTLS_NET_BLACKHOLE);
+  sent = xtls_test_peer_send_file (lb->alice, "bogus.bin", contents, TRUE);
+  for (guint i = 0; i < 4; i++)
+    xtls_loopback_leg (lb);
+  g_assert_cmpuint (f->net->connects, ==, 1);
+  start = xtls_clock_now (&lb->clock.clock);
+  xml = g_strdup_printf (
+      "<iq type='set' id='forged1' from='bob@example.net/phone' to='alice@example.org/laptop'>"
+      "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' "
+      "initiator='alice@example.org/laptop' sid='%s'><content creator='initiator' "
+      "name='a-file-offer'><transport xmlns='urn:xmpp:jingle:transports:s5b:1' sid='%s'>"
+      "<candidate-used cid='never-offered'/></transport></content></jingle></iq>",
+      xtls_session_get_sid (sent), xtls_session_get_transport_sid (sent));
+  xtls_loopback_inject (lb, lb->bob, lb->alice, xml);
+  run_until_ended (lb, sent);
+  assert_complete (lb, sent, contents);
+  assert_fell_back (f);
+  /* At once, not after bob's attempt timed out. */
+  g_assert_cmpint (xtls_clock_now (&lb->clock.clock) - start, <, XTLS_S5B_DEFAULT_TIMEOUT_US);
+  assert_sockets_closed (f);
 }
 
 static char *
@@ -474,6 +535,8 @@ int
 main (int argc, char **argv)
 {
   static const XtlsHubConfig tls12 = { .tls_version = XTLS_TLS_VERSION_1_2 };
+  /* The lost IQ's own answer is awaited longer than the candidate check lasts. */
+  static const XtlsHubConfig patient = { .ack_timeout_us = 120 * G_USEC_PER_SEC };
 
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func, config)                                                                    \
@@ -484,10 +547,12 @@ main (int argc, char **argv)
   ADD ("/filexfer-s5b/fallback/all-fail", test_all_fail, NULL);
   ADD ("/filexfer-s5b/fallback/blackhole", test_blackhole, NULL);
   ADD ("/filexfer-s5b/fallback/proxy-refuses", test_proxy_refuses, NULL);
+  ADD ("/filexfer-s5b/fallback/peer-report-lost", test_peer_report_lost, &patient);
   ADD ("/filexfer-s5b/peer/only-ibb", test_peer_only_ibb, NULL);
   ADD ("/filexfer-s5b/peer/responder-without-net", test_responder_without_net, NULL);
   ADD ("/filexfer-s5b/hostile/proxy-bytes", test_hostile_proxy, NULL);
   ADD ("/filexfer-s5b/hostile/listener", test_hostile_listener, NULL);
+  ADD ("/filexfer-s5b/hostile/bogus-candidate-used", test_bogus_candidate_used, NULL);
   ADD ("/filexfer-s5b/hostile/candidate-flood", test_candidate_flood, NULL);
   ADD ("/filexfer-s5b/end/cancel-during-checks", test_cancel_during_checks, NULL);
   ADD ("/filexfer-s5b/end/connection-lost", test_connection_lost, NULL);
