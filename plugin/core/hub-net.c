@@ -77,8 +77,8 @@ xtls_hub_set_net (XtlsHub *hub, const XtlsHubNetOps *ops, gpointer user_data)
 {
   g_return_if_fail (hub != NULL);
   g_return_if_fail (ops == NULL
-                    || (ops->peer_supports_s5b != NULL && ops->connect != NULL
-                        && ops->write != NULL && ops->close != NULL));
+                    || (ops->peer_supports_s5b != NULL && ops->connect != NULL && ops->write != NULL
+                        && ops->close != NULL));
   hub->net = ops;
   hub->net_data = user_data;
 }
@@ -101,7 +101,8 @@ new_conn_number (XtlsHub *hub)
 {
   do
     hub->next_conn++;
-  while (hub->next_conn == 0 || g_hash_table_contains (hub->conns, GUINT_TO_POINTER (hub->next_conn))
+  while (hub->next_conn == 0
+         || g_hash_table_contains (hub->conns, GUINT_TO_POINTER (hub->next_conn))
          || g_hash_table_contains (hub->accepted, GUINT_TO_POINTER (hub->next_conn)));
   return hub->next_conn;
 }
@@ -118,8 +119,7 @@ owner (XtlsHub *hub, guint conn)
 /* ---- what the sessions ask for --------------------------------------------------------- */
 
 XtlsS5bTransportWire *
-xtls_hub_net_offer (XtlsHub *hub, XtlsSession *s, const char *sid,
-                    const XtlsS5bTransportWire *peer)
+xtls_hub_net_offer (XtlsHub *hub, XtlsSession *s, const char *sid, const XtlsS5bTransportWire *peer)
 {
   XtlsNetAddress found[MAX_LOCAL_ADDRESSES] = { { 0 } };
   XtlsS5bLocalAddress addresses[MAX_LOCAL_ADDRESSES];
@@ -130,15 +130,13 @@ xtls_hub_net_offer (XtlsHub *hub, XtlsSession *s, const char *sid,
   if (hub->net == NULL)
     return NULL;
   /* Our offer: SOCKS5 only to a client that speaks it; IBB otherwise (and as the fallback). */
-  if (peer == NULL
-      && !hub->net->peer_supports_s5b (hub, xtls_session_get_peer (s), hub->net_data))
+  if (peer == NULL && !hub->net->peer_supports_s5b (hub, xtls_session_get_peer (s), hub->net_data))
     return NULL;
   if (hub->net->local_addresses != NULL)
     n = MIN (hub->net->local_addresses (hub, found, MAX_LOCAL_ADDRESSES, hub->net_data),
              MAX_LOCAL_ADDRESSES);
   for (guint i = 0; i < n; i++)
-    addresses[i] = (XtlsS5bLocalAddress){ found[i].host, found[i].port,
-                                          XTLS_S5B_CANDIDATE_DIRECT };
+    addresses[i] = (XtlsS5bLocalAddress){ found[i].host, found[i].port, XTLS_S5B_CANDIDATE_DIRECT };
   /* Even without candidates of our own: the peer may have some (XEP-0260 §2.2). */
   wire = xtls_s5b_transport_wire_new (sid);
   g_ptr_array_unref (wire->candidates);

@@ -239,7 +239,8 @@ release (XtlsHub *hub, XtlsSession *s)
 {
   if (xtls_session_is_file (s))
     {
-      g_autofree char *key = xtls_hub_file_key (xtls_session_get_peer (s), xtls_session_get_sid (s));
+      g_autofree char *key
+          = xtls_hub_file_key (xtls_session_get_peer (s), xtls_session_get_sid (s));
       g_hash_table_remove (hub->files, key);
     }
   else

@@ -50,7 +50,7 @@ struct _XtlsNegotiation
 
   /* SOCKS5 bytestreams (XEP-0260): the transport while use_s5b, then maybe IBB (§2.6) */
   gboolean use_s5b;
-  gboolean replace_sent;           /* initiator: transport-replace sent, no answer yet */
+  gboolean replace_sent;            /* initiator: transport-replace sent, no answer yet */
   XtlsS5bTransportWire *s5b_ours;   /* owned: our candidates as offered or answered */
   XtlsS5bTransportWire *s5b_theirs; /* owned: the peer's */
 

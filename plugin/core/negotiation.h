@@ -152,8 +152,7 @@ gboolean xtls_negotiation_uses_s5b (XtlsNegotiation *neg);
 const XtlsS5bTransportWire *xtls_negotiation_get_s5b_ours (XtlsNegotiation *neg);
 const XtlsS5bTransportWire *xtls_negotiation_get_s5b_theirs (XtlsNegotiation *neg);
 /* Sends transport-info with @info (@cid for CANDIDATE_USED and ACTIVATED). */
-void xtls_negotiation_send_transport_info (XtlsNegotiation *neg, XtlsS5bInfo info,
-                                           const char *cid);
+void xtls_negotiation_send_transport_info (XtlsNegotiation *neg, XtlsS5bInfo info, const char *cid);
 /* Initiator: the bytestream failed; transport-replace with IBB (XEP-0260 §2.6). Once. */
 void xtls_negotiation_replace_with_ibb (XtlsNegotiation *neg);
 

@@ -63,9 +63,9 @@ struct _XtlsS5bTransport
   const XtlsS5bCandidateWire *we_used; /* the peer's candidate we named (borrowed) */
   Report peer_report;
   const XtlsS5bCandidateWire *peer_used; /* our candidate the peer named (borrowed) */
-  Link *chosen;      /* the nominated link */
-  gint64 deadline;   /* the whole negotiation, and waits on the peer; 0 = none */
-  gboolean quiet;    /* freeing or closing: sockets are closed, nothing is reported up */
+  Link *chosen;                          /* the nominated link */
+  gint64 deadline; /* the whole negotiation, and waits on the peer; 0 = none */
+  gboolean quiet;  /* freeing or closing: sockets are closed, nothing is reported up */
 };
 
 static const char *
@@ -633,7 +633,8 @@ xtls_s5b_transport_net_connected (XtlsS5bTransport *t, guint conn)
 {
   Link *l = find_link (t, conn);
 
-  if (l != NULL && l->kind != LINK_SERVED && xtls_s5b_conn_get_state (l->conn) == XTLS_S5B_STATE_IDLE)
+  if (l != NULL && l->kind != LINK_SERVED
+      && xtls_s5b_conn_get_state (l->conn) == XTLS_S5B_STATE_IDLE)
     xtls_s5b_conn_start (l->conn);
 }
 
@@ -646,8 +647,8 @@ xtls_s5b_transport_net_receive (XtlsS5bTransport *t, guint conn, const guint8 *d
     return;
   if (xtls_s5b_conn_get_state (l->conn) == XTLS_S5B_STATE_IDLE)
     {
-      g_autoptr (GError) error = g_error_new_literal (
-          XTLS_ERROR, XTLS_ERROR_PROTOCOL, "bytes arrived before the connection was up");
+      g_autoptr (GError) error = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_PROTOCOL,
+                                                      "bytes arrived before the connection was up");
       xtls_s5b_conn_abort (l->conn, error);
       return;
     }
@@ -733,7 +734,7 @@ xtls_s5b_transport_tick (XtlsS5bTransport *t)
     {
       t->deadline = 0;
       fail (t, XTLS_ERROR_TIMEOUT,
-            t->state == STATE_CHECKING ? "the SOCKS5 candidate check did not finish in time"
+            t->state == STATE_CHECKING    ? "the SOCKS5 candidate check did not finish in time"
             : t->state == STATE_WAIT_PEER ? "the peer did not connect to our candidate in time"
                                           : "the SOCKS5 proxy was not activated in time");
     }

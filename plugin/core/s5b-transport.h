@@ -33,8 +33,8 @@ typedef struct
   void (*send_info) (XtlsS5bTransport *t, XtlsS5bInfo info, const char *cid, gpointer user_data);
   /* Down (XEP-0065 §6.3.5): ask @proxy_jid to activate bytestream @sid towards @target; the
    * answer comes back through xtls_s5b_transport_activated(). */
-  void (*activate) (XtlsS5bTransport *t, const char *proxy_jid, const char *sid,
-                    const char *target, gpointer user_data);
+  void (*activate) (XtlsS5bTransport *t, const char *proxy_jid, const char *sid, const char *target,
+                    gpointer user_data);
   /* Down (sockets): open a TCP connection; returns its number (never 0), or 0 if impossible.
    * The answer comes later through xtls_s5b_transport_net_connected / _net_closed. */
   guint (*connect) (XtlsS5bTransport *t, const char *host, guint16 port, gpointer user_data);
@@ -56,15 +56,15 @@ typedef struct
 
 typedef struct
 {
-  const char *sid;            /* the transport's sid (copied) */
-  const char *own_jid;        /* full JIDs (copied) */
+  const char *sid;     /* the transport's sid (copied) */
+  const char *own_jid; /* full JIDs (copied) */
   const char *peer_jid;
-  gboolean initiator;         /* we initiated the Jingle session */
-  const GPtrArray *ours;      /* XtlsS5bCandidateWire *: what we offered (copied) */
-  const GPtrArray *theirs;    /* what the peer offered (copied; may be empty) */
-  const XtlsClock *clock;     /* must outlive the transport */
-  gint64 timeout_us;          /* per connection phase; 0 = XTLS_S5B_DEFAULT_TIMEOUT_US */
-  const char *log_id;         /* copied */
+  gboolean initiator;      /* we initiated the Jingle session */
+  const GPtrArray *ours;   /* XtlsS5bCandidateWire *: what we offered (copied) */
+  const GPtrArray *theirs; /* what the peer offered (copied; may be empty) */
+  const XtlsClock *clock;  /* must outlive the transport */
+  gint64 timeout_us;       /* per connection phase; 0 = XTLS_S5B_DEFAULT_TIMEOUT_US */
+  const char *log_id;      /* copied */
 } XtlsS5bTransportConfig;
 
 XtlsS5bTransport *xtls_s5b_transport_new (const XtlsS5bTransportConfig *config,

@@ -593,9 +593,8 @@ xtls_s5b_conn_new (const XtlsS5bConnConfig *config, const XtlsS5bConnOps *ops, g
   g_return_val_if_fail (config->dst_addr != NULL
                             || (config->role == XTLS_S5B_ROLE_SERVER && ops->match != NULL),
                         NULL);
-  g_return_val_if_fail (config->dst_addr == NULL
-                            || strlen (config->dst_addr) == XTLS_S5B_DST_ADDR_LEN,
-                        NULL);
+  g_return_val_if_fail (
+      config->dst_addr == NULL || strlen (config->dst_addr) == XTLS_S5B_DST_ADDR_LEN, NULL);
   g_return_val_if_fail (config->clock != NULL, NULL);
   g_return_val_if_fail (config->timeout_us >= 0, NULL);
   g_return_val_if_fail (!config->proxy || config->role == XTLS_S5B_ROLE_CLIENT, NULL);

@@ -45,12 +45,11 @@ typedef struct
   XtlsS5bTransportWire *(*s5b_offer) (XtlsSession *s, const char *sid,
                                       const XtlsS5bTransportWire *peer, gpointer user_data);
   guint (*net_connect) (XtlsSession *s, const char *host, guint16 port, gpointer user_data);
-  void (*net_write) (XtlsSession *s, guint conn, const guint8 *data, gsize len,
-                     gpointer user_data);
+  void (*net_write) (XtlsSession *s, guint conn, const guint8 *data, gsize len, gpointer user_data);
   void (*net_close) (XtlsSession *s, guint conn, gpointer user_data);
   /* XEP-0065 §6.3.5 <activate/> to @proxy_jid; its answer: xtls_session_s5b_activated(). */
-  void (*send_activate) (XtlsSession *s, const char *proxy_jid, const char *sid,
-                         const char *target, gpointer user_data);
+  void (*send_activate) (XtlsSession *s, const char *proxy_jid, const char *sid, const char *target,
+                         gpointer user_data);
 } XtlsSessionHostOps;
 
 typedef struct

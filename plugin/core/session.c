@@ -50,7 +50,7 @@ struct _XtlsSession
   XtlsOuter *outer; /* owned: the IQs we sent and their ack deadlines */
   gint64 handshake_deadline;
 
-  XtlsFileApp *app; /* owned, file sessions only (fileapp.c); then chat is NULL */
+  XtlsFileApp *app;      /* owned, file sessions only (fileapp.c); then chat is NULL */
   XtlsS5bTransport *s5b; /* owned: the SOCKS5 bytestream while it is the transport */
   gboolean tls_wanted;   /* the method is settled; TLS starts once the transport exists */
 };

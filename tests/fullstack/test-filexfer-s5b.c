@@ -60,10 +60,10 @@ run_until_ended (XtlsLoopback *lb, XtlsSession *sent)
   for (guint i = 0; i < MAX_STEPS; i++)
     {
       XtlsTestFile *out = xtls_test_peer_file (lb->alice, sent);
-      XtlsTestFile *in = lb->bob->file_offers->len > 0 ? xtls_test_peer_file (lb->bob, bob_offer (lb))
-                                                       : NULL;
-      if (out->ended > 0 && (in == NULL || in->ended > 0)
-          && g_queue_is_empty (&lb->in_flight) && !xtls_loopback_net_busy (lb->net))
+      XtlsTestFile *in
+          = lb->bob->file_offers->len > 0 ? xtls_test_peer_file (lb->bob, bob_offer (lb)) : NULL;
+      if (out->ended > 0 && (in == NULL || in->ended > 0) && g_queue_is_empty (&lb->in_flight)
+          && !xtls_loopback_net_busy (lb->net))
         return;
       if (xtls_loopback_leg (lb) == 0)
         xtls_loopback_advance (lb, G_USEC_PER_SEC);
@@ -256,7 +256,7 @@ drop_candidate_used (XtlsLoopback *lb, XtlsTestPeer *from, XtlsTestPeer *to, cha
                      gpointer user_data)
 {
   return from == lb->bob && strstr (*xml, "<candidate-used ") != NULL ? XTLS_WIRE_DROP
-                                                                       : XTLS_WIRE_DELIVER;
+                                                                      : XTLS_WIRE_DELIVER;
 }
 
 /* Bob's candidate-used is lost: bob's side of the bytestream works (alice has nothing to

@@ -565,7 +565,8 @@ test_s5b_only_offer (Fixture *f, gconstpointer data)
   xtls_loopback_run (lb, 1);
   g_assert_false (xtls_loopback_wire_contains (lb, "<unsupported-transports/>"));
   g_assert_true (xtls_loopback_wire_contains (lb, "action='session-accept'"));
-  g_assert_true (xtls_loopback_wire_contains (lb, "<transport xmlns='urn:xmpp:jingle:transports:s5b:1' mode='tcp' sid='t1'></transport>"));
+  g_assert_true (xtls_loopback_wire_contains (
+      lb, "<transport xmlns='urn:xmpp:jingle:transports:s5b:1' mode='tcp' sid='t1'></transport>"));
 }
 
 /* Offers beyond the bounds are refused before anything is kept. */

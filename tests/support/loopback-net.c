@@ -17,9 +17,9 @@ struct Sock
   XtlsTestPeer *peer; /* the hub at this end; NULL: the proxy's end */
   guint conn;         /* the hub's number for it */
   Sock *remote;
-  GByteArray *out;    /* written at this end, not yet delivered to the remote end */
-  gboolean closed;    /* this end is closed (by its hub, refused or broken) */
-  gboolean eof_sent;  /* the remote end learned of it */
+  GByteArray *out;   /* written at this end, not yet delivered to the remote end */
+  gboolean closed;   /* this end is closed (by its hub, refused or broken) */
+  gboolean eof_sent; /* the remote end learned of it */
   gboolean drained_due;
   char *host;
   guint16 port;
@@ -197,8 +197,8 @@ xtls_loopback_net_detach (XtlsLoopbackNet *net)
 }
 
 void
-xtls_loopback_net_listen (XtlsLoopbackNet *net, XtlsTestPeer *peer, const char *host,
-                          guint16 port, XtlsNetReach reach)
+xtls_loopback_net_listen (XtlsLoopbackNet *net, XtlsTestPeer *peer, const char *host, guint16 port,
+                          XtlsNetReach reach)
 {
   Listener *l = g_new0 (Listener, 1);
 
@@ -306,9 +306,8 @@ xtls_loopback_net_intercept (XtlsLoopbackNet *net, XtlsTestPeer *from, const cha
       ends[0]->partner = ends[1];
       ends[1]->partner = ends[0];
       ends[0]->stage = ends[1]->stage = 3;
-      r->xml = g_strdup_printf ("<iq type='result' id='%s' from='" XTLS_TEST_PROXY_JID
-                                "' to='%s'/>",
-                                id, from->jid);
+      r->xml = g_strdup_printf (
+          "<iq type='result' id='%s' from='" XTLS_TEST_PROXY_JID "' to='%s'/>", id, from->jid);
     }
   else
     r->xml = g_strdup_printf (
@@ -319,7 +318,8 @@ xtls_loopback_net_intercept (XtlsLoopbackNet *net, XtlsTestPeer *from, const cha
   return TRUE;
 }
 
-/* ---- the pump ---------------------------------------------------------------------------------- */
+/* ---- the pump ----------------------------------------------------------------------------------
+ */
 
 static Listener *
 find_listener (XtlsLoopbackNet *net, XtlsTestPeer *not_of, const char *host, guint16 port)

@@ -36,15 +36,15 @@ struct _XtlsLoopbackNet
   GPtrArray *pending;   /* Sock *: connects to answer at the next pump */
   GQueue replies;       /* char *: proxy IQ answers (delivered at the next pump) */
   XtlsProxyMode proxy_mode;
-  gboolean proxy_alice, proxy_bob; /* which hubs were told about the proxy */
+  gboolean proxy_alice, proxy_bob;       /* which hubs were told about the proxy */
   gboolean supports_alice, supports_bob; /* peer_supports_s5b answers (default TRUE) */
   /* What happened */
-  GByteArray *crossed;   /* every byte any hub wrote to any socket, in order */
-  guint connects;        /* connect() calls */
-  guint accepted;        /* connections accepted by a hub */
-  guint activations;     /* activate IQs the proxy got */
-  guint64 relayed;       /* bytes the proxy relayed after activation */
-  guint64 direct;        /* bytes that crossed hub-to-hub connections */
+  GByteArray *crossed; /* every byte any hub wrote to any socket, in order */
+  guint connects;      /* connect() calls */
+  guint accepted;      /* connections accepted by a hub */
+  guint activations;   /* activate IQs the proxy got */
+  guint64 relayed;     /* bytes the proxy relayed after activation */
+  guint64 direct;      /* bytes that crossed hub-to-hub connections */
 };
 
 /* Gives both hubs net ops (and lb->net). */

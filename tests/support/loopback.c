@@ -487,7 +487,8 @@ xtls_loopback_run (XtlsLoopback *lb, guint max_legs)
   guint legs = 0;
 
   while (legs < max_legs
-         && (!g_queue_is_empty (&lb->in_flight) || (lb->net != NULL && xtls_loopback_net_busy (lb->net))))
+         && (!g_queue_is_empty (&lb->in_flight)
+             || (lb->net != NULL && xtls_loopback_net_busy (lb->net))))
     {
       xtls_loopback_leg (lb);
       legs++;
