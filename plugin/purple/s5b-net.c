@@ -314,8 +314,9 @@ on_accept (gpointer data, gint fd, PurpleInputCondition cond)
 }
 
 /* Our direct candidates: the addresses of this machine (loopback only when there is nothing
- * else, so that two clients on one machine still find each other). XTLS_S5B_DIRECT=0 offers
- * none (tests and users who want only the proxy). */
+ * else, so that two clients on one machine still find each other). For tests and for users
+ * who want no direct connections: XTLS_S5B_DIRECT=0 offers none (no listener), and
+ * XTLS_S5B_PROXY=0 looks for no proxy. */
 static void
 collect_hosts (XtlsNet *net)
 {
@@ -458,7 +459,8 @@ xtls_s5b_net_attach (XtlsAccount *xa)
   if (g_strcmp0 (g_getenv ("XTLS_S5B_DIRECT"), "0") != 0)
     net->listening = purple_network_listen_range (0, 0, SOCK_STREAM, on_listening, net);
   xtls_hub_set_net (xa->hub, &net_ops, xa);
-  discover_proxy (net);
+  if (g_strcmp0 (g_getenv ("XTLS_S5B_PROXY"), "0") != 0)
+    discover_proxy (net);
 }
 
 void

@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 import hostile  # noqa: E402
+import s5b  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
                      STATE_PRIVATE, Client, HarnessError, Tap, drive, unescape)
 from servers import Topology, Unavailable  # noqa: E402
@@ -936,6 +937,7 @@ SCENARIOS = [
     ("xtls", "endings", scenario_endings, 150),
     ("xtls", "ipc-api", scenario_ipc_api, 90),
     *hostile.scenarios(sys.modules[__name__]),
+    *s5b.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 
