@@ -703,6 +703,13 @@ xtls_s5b_transport_is_established (XtlsS5bTransport *t)
   return t->state == STATE_ESTABLISHED;
 }
 
+gboolean
+xtls_s5b_transport_via_proxy (XtlsS5bTransport *t)
+{
+  return t->state == STATE_ESTABLISHED && t->chosen != NULL && t->chosen->cand != NULL
+         && t->chosen->cand->type == XTLS_S5B_CANDIDATE_PROXY;
+}
+
 gint64
 xtls_s5b_transport_next_deadline (XtlsS5bTransport *t)
 {

@@ -102,6 +102,10 @@ gboolean xtls_s5b_transport_send (XtlsS5bTransport *t, const guint8 *data, gsize
 /* Ends it from our side: every socket closed, no more callbacks. */
 void xtls_s5b_transport_close (XtlsS5bTransport *t);
 gboolean xtls_s5b_transport_is_established (XtlsS5bTransport *t);
+/* Established through a SOCKS5 proxy (not a direct connection). */
+gboolean xtls_s5b_transport_via_proxy (XtlsS5bTransport *t);
+/* How long the end of a file waits behind its last bytes through a proxy (session.c). */
+#define XTLS_S5B_PROXY_CLOSE_DELAY_US (250 * 1000)
 
 gint64 xtls_s5b_transport_next_deadline (XtlsS5bTransport *t);
 void xtls_s5b_transport_tick (XtlsS5bTransport *t);

@@ -53,6 +53,7 @@ struct _XtlsSession
   XtlsFileApp *app;      /* owned, file sessions only (fileapp.c); then chat is NULL */
   XtlsS5bTransport *s5b; /* owned: the SOCKS5 bytestream while it is the transport */
   gboolean tls_wanted;   /* the method is settled; TLS starts once the transport exists */
+  gint64 close_deadline; /* over a proxy: when the file's close_notify goes out, 0 = none */
 };
 
 static const char *
@@ -461,8 +462,17 @@ app_close (XtlsFileApp *app, gpointer user_data)
 {
   XtlsSession *s = user_data;
 
-  if (s->sec != NULL)
-    xtls_security_close (s->sec);
+  if (s->sec == NULL)
+    return;
+  /* Through a SOCKS5 proxy, close_notify follows the file's last bytes a moment later, in a
+   * segment of its own: Prosody 0.12's mod_proxy65 can stop reading with the tail of a burst
+   * in its buffer and reads on only when more arrives (README, Protocol). */
+  if (s->s5b != NULL && xtls_s5b_transport_via_proxy (s->s5b) && s->close_deadline == 0)
+    {
+      s->close_deadline = now (s) + XTLS_S5B_PROXY_CLOSE_DELAY_US;
+      return;
+    }
+  xtls_security_close (s->sec);
 }
 
 static void
@@ -1223,6 +1233,7 @@ xtls_session_next_deadline (XtlsSession *s)
     next = earliest (next, xtls_file_app_get_deadline (s->app));
   if (s->s5b != NULL)
     next = earliest (next, xtls_s5b_transport_next_deadline (s->s5b));
+  next = earliest (next, s->close_deadline);
   return next > 0 ? next : -1;
 }
 
@@ -1240,6 +1251,12 @@ xtls_session_tick (XtlsSession *s, gint64 t)
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer did not accept in time");
+  else if (s->close_deadline > 0 && s->close_deadline <= t)
+    {
+      s->close_deadline = 0;
+      if (s->sec != NULL)
+        xtls_security_close (s->sec);
+    }
   else if (s->app != NULL && xtls_file_app_get_deadline (s->app) > 0
            && xtls_file_app_get_deadline (s->app) <= t)
     xtls_file_app_tick (s->app, t);
