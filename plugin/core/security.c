@@ -178,8 +178,9 @@ xtls_security_stream_closed (XtlsSecurity *sec, const GError *error)
   g_return_if_fail (sec->ibb == NULL);
   /* TLS ends with close_notify; a stream that ends first may have been cut by an attacker. */
   if (error == NULL && !sec->tls_ended && sec->tls != NULL)
-    error = truncated = g_error_new_literal (
-        XTLS_ERROR, XTLS_ERROR_TLS, "the stream ended before the encrypted connection did");
+    error = truncated
+        = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CONNECTION_LOST,
+                               "the stream ended before the encrypted connection did");
   sec->ops->transport_closed (sec, error, sec->user_data);
 }
 

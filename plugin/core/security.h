@@ -48,7 +48,8 @@ XtlsSecurity *xtls_security_new_stream (const XtlsSecurityOps *ops, gpointer use
 /* Byte stream: what the stream delivered. */
 void xtls_security_receive_stream (XtlsSecurity *sec, const guint8 *data, gsize len);
 /* Byte stream: it ended (@error NULL: the peer closed its side) or broke. Reported up as
- * transport_closed; a stream that ends before TLS closed is a truncation (XTLS_ERROR_TLS). */
+ * transport_closed; a stream that ends before TLS closed is a truncation
+ * (XTLS_ERROR_CONNECTION_LOST: a lost connection and a cut one look alike). */
 void xtls_security_stream_closed (XtlsSecurity *sec, const GError *error);
 /* Byte stream: everything written so far has left (the owner's buffers are empty): reported
  * up as drained, which is what lets a sender write its next burst. */

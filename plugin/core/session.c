@@ -884,8 +884,16 @@ s5b_closed (XtlsS5bTransport *t, const GError *error, gpointer user_data)
         xtls_negotiation_replace_with_ibb (s->neg);
       return;
     }
-  if (s->sec != NULL)
-    xtls_security_stream_closed (s->sec, error);
+  if (s->sec != NULL && error != NULL)
+    {
+      /* A socket error in mid-file: for the user, the connection is lost (the cause, such
+       * as a reset, is the glue's words and stays in the log). */
+      g_autoptr (GError) lost = g_error_new (XTLS_ERROR, XTLS_ERROR_CONNECTION_LOST,
+                                             "the bytestream broke: %s", error->message);
+      xtls_security_stream_closed (s->sec, lost);
+    }
+  else if (s->sec != NULL)
+    xtls_security_stream_closed (s->sec, NULL);
 }
 
 static const XtlsS5bTransportOps s5b_ops = {

@@ -84,6 +84,9 @@ xtls_error_describe (const GError *error)
                   "contact reset their software, type /xtls forget and verify them again.");
       case XTLS_ERROR_BUSY:
         return _ ("Too many private conversations were requested at once; this one was refused.");
+      case XTLS_ERROR_CONNECTION_LOST:
+        return _ ("The direct connection to your contact was lost before the transfer was "
+                  "complete.");
     }
   return _ ("The private conversation failed.");
 }

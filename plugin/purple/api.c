@@ -128,6 +128,7 @@ ipc_get_failure (PurpleAccount *account, const char *peer)
       case XTLS_ERROR_DOWNGRADE:
         return XTLS_API_FAILURE_DOWNGRADE;
       case XTLS_ERROR_BUSY:
+      case XTLS_ERROR_CONNECTION_LOST:
       case XTLS_ERROR_FAILED:
       case XTLS_ERROR_IBB_BAD_REQUEST:
       case XTLS_ERROR_IBB_UNEXPECTED:

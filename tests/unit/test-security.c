@@ -226,7 +226,7 @@ test_eof_before_close_notify (Pair *p, gconstpointer data)
   handshake (p);
   xtls_security_stream_closed (p->server.sec, NULL);
   g_assert_true (p->server.transport_closed);
-  g_assert_error (p->server.transport_error, XTLS_ERROR, XTLS_ERROR_TLS);
+  g_assert_error (p->server.transport_error, XTLS_ERROR, XTLS_ERROR_CONNECTION_LOST);
 }
 
 static void
