@@ -295,7 +295,7 @@ test_peer_only_ibb (Fixture *f, gconstpointer data)
   sent = xtls_test_peer_send_file (lb->alice, "i.bin", contents, TRUE);
   run_until_ended (lb, sent);
   assert_complete (lb, sent, contents);
-  g_assert_false (xtls_loopback_wire_contains (lb, "s5b"));
+  g_assert_false (xtls_loopback_wire_contains (lb, "urn:xmpp:jingle:transports:s5b:1"));
   g_assert_true (xtls_loopback_wire_contains (lb, "urn:xmpp:jingle:transports:ibb:1"));
   g_assert_cmpuint (f->net->connects, ==, 0);
 }
