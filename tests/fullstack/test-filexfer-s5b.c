@@ -417,6 +417,38 @@ test_bogus_candidate_used (Fixture *f, gconstpointer data)
   assert_sockets_closed (f);
 }
 
+/* Only the initiator replaces a transport (XEP-0260 §2.6): a transport-replace from the
+ * responder is answered transport-reject and changes nothing; the file still arrives over the
+ * bytestream. */
+static void
+test_replace_from_responder (Fixture *f, gconstpointer data)
+{
+  XtlsLoopback *lb = f->lb;
+  g_autoptr (GBytes) contents = make_contents (20000);
+  g_autofree char *xml = NULL;
+  XtlsSession *sent;
+
+  xtls_loopback_net_listen (f->net, lb->alice, "192.0.2.1", 5001, XTLS_NET_OPEN);
+  sent = xtls_test_peer_send_file (lb->alice, "r.bin", contents, TRUE);
+  for (guint i = 0; i < 2; i++)
+    xtls_loopback_leg (lb);
+  xml = g_strdup_printf (
+      "<iq type='set' id='forged2' from='bob@example.net/phone' to='alice@example.org/laptop'>"
+      "<jingle xmlns='urn:xmpp:jingle:1' action='transport-replace' "
+      "initiator='alice@example.org/laptop' sid='%s'><content creator='initiator' "
+      "name='a-file-offer'><transport xmlns='urn:xmpp:jingle:transports:ibb:1' "
+      "block-size='4096' sid='forged-ibb'/></content></jingle></iq>",
+      xtls_session_get_sid (sent));
+  xtls_loopback_inject (lb, lb->bob, lb->alice, xml);
+  run_until_ended (lb, sent);
+  assert_complete (lb, sent, contents);
+  g_assert_true (xtls_loopback_wire_contains (lb, "action='transport-reject'"));
+  g_assert_false (xtls_loopback_wire_contains (lb, "action='transport-accept'"));
+  g_assert_false (xtls_loopback_wire_contains (lb, NS_IBB_DATA));
+  g_assert_cmpuint (f->net->direct, >, 20000);
+  assert_sockets_closed (f);
+}
+
 static char *
 flood_offer (XtlsLoopback *lb, guint candidates)
 {
@@ -554,6 +586,7 @@ main (int argc, char **argv)
   ADD ("/filexfer-s5b/hostile/proxy-bytes", test_hostile_proxy, NULL);
   ADD ("/filexfer-s5b/hostile/listener", test_hostile_listener, NULL);
   ADD ("/filexfer-s5b/hostile/bogus-candidate-used", test_bogus_candidate_used, NULL);
+  ADD ("/filexfer-s5b/hostile/replace-from-responder", test_replace_from_responder, NULL);
   ADD ("/filexfer-s5b/hostile/candidate-flood", test_candidate_flood, NULL);
   ADD ("/filexfer-s5b/end/cancel-during-checks", test_cancel_during_checks, NULL);
   ADD ("/filexfer-s5b/end/connection-lost", test_connection_lost, NULL);
