@@ -45,8 +45,9 @@ typedef struct
   int fd; /* -1 while connecting */
   PurpleProxyConnectData *connecting;
   guint read_watch, write_watch;
-  guint report;  /* the timeout that reports a connect result, or 0 */
-  char *failure; /* owned: why the connect failed, reported by @report */
+  guint report;      /* the timeout that reports a connect result, or 0 */
+  char *failure;     /* owned: why the connect failed, reported by @report */
+  gboolean answered; /* on_connected ran (possibly inside purple_proxy_connect) */
   GByteArray *out;
 } NetConn;
 
@@ -201,6 +202,7 @@ on_connected (gpointer data, gint fd, const gchar *error)
   NetConn *c = data;
 
   c->connecting = NULL;
+  c->answered = TRUE;
   c->fd = fd;
   if (fd < 0)
     c->failure = g_strdup (error != NULL ? error : "connection failed");
@@ -246,7 +248,12 @@ op_connect (XtlsHub *hub, guint conn, const char *host, guint16 port, gpointer u
   if (g_hash_table_size (net->conns) > MAX_CONNS)
     c->failure = g_strdup ("too many connections");
   else
-    c->connecting = purple_proxy_connect (net, net->xa->account, host, port, on_connected, c);
+    {
+      PurpleProxyConnectData *pending
+          = purple_proxy_connect (net, net->xa->account, host, port, on_connected, c);
+      /* An answer from inside the call has freed its connect data already. */
+      c->connecting = c->answered ? NULL : pending;
+    }
   if (c->connecting == NULL && c->report == 0)
     {
       if (c->failure == NULL)
