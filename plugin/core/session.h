@@ -160,8 +160,8 @@ gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
  * server-stamped @from, its @id, and the <data/> element's sid and seq attributes (as text,
  * NULL if absent) and text. Saves serializing and parsing again the stanza that carries most
  * of the bytes; the answer is the same as xtls_hub_receive() would give. */
-gboolean xtls_hub_receive_ibb_data (XtlsHub *hub, const char *from, const char *id, const char *sid,
-                                    const char *seq, const char *data);
+gboolean xtls_hub_receive_ibb_data (XtlsHub *hub, const char *from, const char *id,
+                                    const char *sid, const char *seq, const char *data);
 
 /* ---- SOCKS5 bytestreams for file sessions (XEP-0260 over XEP-0065) ----------------------
  * Optional: a hub without net ops offers files over IBB only (and answers a peer's SOCKS5

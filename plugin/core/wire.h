@@ -10,25 +10,22 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
+typedef enum {
   XTLS_IQ_GET,
   XTLS_IQ_SET,
   XTLS_IQ_RESULT,
   XTLS_IQ_ERROR,
 } XtlsIqType;
 
-typedef enum
-{
-  XTLS_IQ_PAYLOAD_NONE, /* a result (or error) without a payload we understand */
+typedef enum {
+  XTLS_IQ_PAYLOAD_NONE,   /* a result (or error) without a payload we understand */
   XTLS_IQ_PAYLOAD_JINGLE,
-  XTLS_IQ_PAYLOAD_IBB,   /* ibb.kind is OPEN, DATA or CLOSE */
-  XTLS_IQ_PAYLOAD_OTHER, /* some other namespace: not ours */
+  XTLS_IQ_PAYLOAD_IBB,    /* ibb.kind is OPEN, DATA or CLOSE */
+  XTLS_IQ_PAYLOAD_OTHER,  /* some other namespace: not ours */
 } XtlsIqPayload;
 
 /* Stanza error conditions we send or read (RFC 6120 §8.3.3), plus the Jingle-specific ones. */
-typedef enum
-{
+typedef enum {
   XTLS_STANZA_ERROR_NONE,
   XTLS_STANZA_ERROR_BAD_REQUEST,
   XTLS_STANZA_ERROR_UNEXPECTED_REQUEST,
@@ -42,8 +39,7 @@ typedef enum
   XTLS_STANZA_ERROR_OTHER,
 } XtlsStanzaCondition;
 
-typedef enum
-{
+typedef enum {
   XTLS_JINGLE_ERROR_NONE,
   XTLS_JINGLE_ERROR_TIE_BREAK,
   XTLS_JINGLE_ERROR_UNKNOWN_SESSION,
@@ -53,16 +49,15 @@ typedef enum
 } XtlsJingleErrorCondition;
 
 /* One outer IQ. Owns every string; ibb's pointers point into storage owned by the IQ. */
-typedef struct
-{
+typedef struct {
   XtlsIqType type;
   char *id;
   char *from;
   char *to;
   XtlsIqPayload payload;
-  XtlsJingle *jingle;            /* PAYLOAD_JINGLE (also kept in an error that echoes it) */
-  XtlsIbbPacket ibb;             /* PAYLOAD_IBB; for RESULT/ERROR only kind and iq_id are set */
-  XtlsStanzaCondition condition; /* type ERROR */
+  XtlsJingle *jingle;       /* PAYLOAD_JINGLE (also kept in an error that echoes it) */
+  XtlsIbbPacket ibb;        /* PAYLOAD_IBB; for RESULT/ERROR only kind and iq_id are set */
+  XtlsStanzaCondition condition;          /* type ERROR */
   XtlsJingleErrorCondition jingle_condition;
   /* private storage behind ibb's strings */
   char *ibb_sid_;
