@@ -33,7 +33,7 @@ struct _XtlsNet
   guint16 port;
   GPtrArray *hosts;    /* owned char *: our addresses, offered with @port */
   GHashTable *conns;   /* connection number -> owned NetConn */
-  GHashTable *queries; /* our disco / streamhost IQ ids (owned) */
+  GHashTable *queries; /* our disco / streamhost IQ id (owned) -> the JID asked (owned) */
   guint64 next_query;
   gboolean proxy_set;
 };
@@ -380,7 +380,7 @@ send_query (XtlsNet *net, const char *to, const char *ns)
   xmlnode_set_namespace (query, ns);
   xml = xmlnode_to_str (iq, NULL);
   xmlnode_free (iq);
-  g_hash_table_add (net->queries, id);
+  g_hash_table_insert (net->queries, id, g_strdup (to));
   xtls_xmpp_send (net->xa, xml);
 }
 
@@ -409,22 +409,26 @@ xtls_s5b_net_answer (XtlsAccount *xa, const char *type, const char *id, const ch
 {
   XtlsNet *net = xa->net;
   xmlnode *query = iq != NULL ? xmlnode_get_child (iq, "query") : NULL;
-  guint asked = 0;
+  guint queried = 0;
+  const char *asked = net != NULL && id != NULL ? g_hash_table_lookup (net->queries, id) : NULL;
 
-  if (net == NULL || id == NULL || !g_hash_table_remove (net->queries, id))
+  /* Only the answer of the JID we asked (the server stamps from): anyone else's is not ours,
+   * so that nobody can slip us a "proxy" of theirs. */
+  if (asked == NULL || from == NULL || g_ascii_strcasecmp (asked, from) != 0)
     return FALSE;
-  if (strcmp (type, "result") != 0 || query == NULL || from == NULL)
+  g_hash_table_remove (net->queries, id);
+  if (strcmp (type, "result") != 0 || query == NULL)
     return TRUE; /* not a proxy (or no items): ours all the same */
   if (g_strcmp0 (xmlnode_get_namespace (query), NS_DISCO_ITEMS) == 0)
     {
       for (xmlnode *item = xmlnode_get_child (query, "item");
-           item != NULL && asked < MAX_PROXY_QUERIES; item = xmlnode_get_next_twin (item))
+           item != NULL && queried < MAX_PROXY_QUERIES; item = xmlnode_get_next_twin (item))
         {
           const char *jid = xmlnode_get_attrib (item, "jid");
           if (jid != NULL && strlen (jid) < 1024)
             {
               send_query (net, jid, NS_BYTESTREAMS);
-              asked++;
+              queried++;
             }
         }
       return TRUE;
@@ -461,7 +465,7 @@ xtls_s5b_net_attach (XtlsAccount *xa)
   net->listen_fd = -1;
   net->hosts = g_ptr_array_new_with_free_func (g_free);
   net->conns = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)conn_free);
-  net->queries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  net->queries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   xa->net = net;
   if (g_strcmp0 (g_getenv ("XTLS_S5B_DIRECT"), "0") != 0)
     net->listening = purple_network_listen_range (0, 0, SOCK_STREAM, on_listening, net);
