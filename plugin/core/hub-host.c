@@ -140,6 +140,38 @@ host_file_ended (XtlsSession *s, const GError *error, gpointer user_data)
     hub->ops->file_ended (hub, s, error, hub->user_data);
 }
 
+static XtlsS5bTransportWire *
+host_s5b_offer (XtlsSession *s, const char *sid, const XtlsS5bTransportWire *peer,
+                gpointer user_data)
+{
+  return xtls_hub_net_offer (user_data, s, sid, peer);
+}
+
+static guint
+host_net_connect (XtlsSession *s, const char *host, guint16 port, gpointer user_data)
+{
+  return xtls_hub_net_connect (user_data, s, host, port);
+}
+
+static void
+host_net_write (XtlsSession *s, guint conn, const guint8 *data, gsize len, gpointer user_data)
+{
+  xtls_hub_net_write (user_data, conn, data, len);
+}
+
+static void
+host_net_close (XtlsSession *s, guint conn, gpointer user_data)
+{
+  xtls_hub_net_close (user_data, conn);
+}
+
+static void
+host_send_activate (XtlsSession *s, const char *proxy_jid, const char *sid, const char *target,
+                    gpointer user_data)
+{
+  xtls_hub_net_send_activate (user_data, s, proxy_jid, sid, target);
+}
+
 const XtlsSessionHostOps xtls_hub_host_ops = {
   .send = host_send,
   .make_iq_id = host_make_iq_id,
@@ -157,4 +189,9 @@ const XtlsSessionHostOps xtls_hub_host_ops = {
   .file_store = host_file_store,
   .file_progress = host_file_progress,
   .file_ended = host_file_ended,
+  .s5b_offer = host_s5b_offer,
+  .net_connect = host_net_connect,
+  .net_write = host_net_write,
+  .net_close = host_net_close,
+  .send_activate = host_send_activate,
 };

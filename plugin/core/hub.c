@@ -88,6 +88,7 @@ xtls_hub_new (const char *own_jid, XtlsIdentity *identity, XtlsTrustStore *trust
   hub->offer_tokens = hub->config.offer_burst;
   hub->offer_refilled = xtls_clock_now (clock);
   hub->graveyard = g_ptr_array_new ();
+  xtls_hub_net_init (hub);
   return hub;
 }
 
@@ -166,6 +167,8 @@ xtls_hub_free (XtlsHub *hub)
     xtls_session_free (g_ptr_array_index (all, i));
   g_hash_table_unref (hub->sessions);
   g_hash_table_unref (hub->files);
+  xtls_hub_net_clear (hub);
+  empty_graveyard (hub);
   g_ptr_array_unref (hub->graveyard);
   xtls_identity_unref (hub->identity);
   g_free (hub->own_jid);
@@ -203,20 +206,20 @@ xtls_hub_count_sessions (XtlsHub *hub)
 
 /* A file session's key: the peer's full JID and the Jingle sid (a sid alone could be chosen
  * by one peer to collide with another's). */
-static char *
-file_key (const char *peer, const char *sid)
+char *
+xtls_hub_file_key (const char *peer, const char *sid)
 {
   return g_strconcat (peer, "\n", sid, NULL);
 }
 
-static XtlsSession *
-lookup_file (XtlsHub *hub, const char *peer, const char *sid)
+XtlsSession *
+xtls_hub_lookup_file (XtlsHub *hub, const char *peer, const char *sid)
 {
   g_autofree char *key = NULL;
 
   if (peer == NULL || sid == NULL)
     return NULL;
-  key = file_key (peer, sid);
+  key = xtls_hub_file_key (peer, sid);
   return g_hash_table_lookup (hub->files, key);
 }
 
@@ -240,7 +243,8 @@ release (XtlsHub *hub, XtlsSession *s)
 {
   if (xtls_session_is_file (s))
     {
-      g_autofree char *key = file_key (xtls_session_get_peer (s), xtls_session_get_sid (s));
+      g_autofree char *key
+          = xtls_hub_file_key (xtls_session_get_peer (s), xtls_session_get_sid (s));
       g_hash_table_remove (hub->files, key);
     }
   else
@@ -521,7 +525,7 @@ handle_file_offer (XtlsHub *hub, const XtlsIq *iq)
   if (!admit_offer (hub, NULL, iq))
     return;
   s = xtls_session_new_file (&hub->host, iq->from, NULL);
-  g_hash_table_insert (hub->files, file_key (iq->from, iq->jingle->sid), s);
+  g_hash_table_insert (hub->files, xtls_hub_file_key (iq->from, iq->jingle->sid), s);
   release_ended (hub, xtls_clock_now (hub->clock));
   xtls_session_handle_offer (s, iq);
 }
@@ -540,7 +544,7 @@ xtls_hub_send_file (XtlsHub *hub, const char *peer_jid, const XtlsFileInfo *file
   xtls_hub_enter (hub);
   s = xtls_session_new_file (&hub->host, peer_jid, file);
   xtls_session_initiate (s); /* the sid exists from here */
-  g_hash_table_insert (hub->files, file_key (peer_jid, xtls_session_get_sid (s)), s);
+  g_hash_table_insert (hub->files, xtls_hub_file_key (peer_jid, xtls_session_get_sid (s)), s);
   release_ended (hub, xtls_clock_now (hub->clock));
   xtls_hub_leave (hub);
   return s;
@@ -557,6 +561,8 @@ route (XtlsHub *hub, const XtlsIq *iq)
       case XTLS_IQ_RESULT:
       case XTLS_IQ_ERROR:
         /* Only answers to IQs we sent (matched by id and sender) are ours. */
+        if (xtls_hub_net_route_reply (hub, iq))
+          return TRUE;
         if (s == NULL || !xtls_session_owns_iq (s, iq->id))
           s = find_file (hub, iq->from, xtls_session_owns_iq, iq->id);
         if (s == NULL)
@@ -576,7 +582,7 @@ route (XtlsHub *hub, const XtlsIq *iq)
             xtls_session_handle_jingle (s, iq);
             return TRUE;
           }
-        f = lookup_file (hub, iq->from, iq->jingle->sid);
+        f = xtls_hub_lookup_file (hub, iq->from, iq->jingle->sid);
         if (f != NULL)
           {
             xtls_session_handle_jingle (f, iq);
@@ -675,6 +681,11 @@ xtls_hub_next_deadline (XtlsHub *hub)
       if (d > 0 && (next < 0 || d < next))
         next = d;
     }
+  {
+    gint64 d = xtls_hub_net_next_deadline (hub);
+    if (d > 0 && (next < 0 || d < next))
+      next = d;
+  }
   return next;
 }
 
@@ -687,6 +698,7 @@ xtls_hub_tick (XtlsHub *hub)
   xtls_hub_enter (hub);
   for (guint i = 0; i < all->len; i++)
     xtls_session_tick (g_ptr_array_index (all, i), t);
+  xtls_hub_net_tick (hub);
   release_ended (hub, t);
   xtls_hub_leave (hub);
 }

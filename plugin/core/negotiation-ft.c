@@ -21,7 +21,7 @@ xtls_neg_ft_check_offer (const XtlsJingle *offer, gboolean has_transport, const 
   XtlsJingleReason problem = xtls_jingle_check_file_offer (offer);
 
   if (problem == XTLS_REASON_NONE && !has_transport)
-    problem = XTLS_REASON_UNSUPPORTED_TRANSPORTS; /* s5b only: not yet (IBB first) */
+    problem = XTLS_REASON_UNSUPPORTED_TRANSPORTS;
   if (problem == XTLS_REASON_NONE && offer->content_senders != NULL
       && strcmp (offer->content_senders, "initiator") != 0)
     problem = XTLS_REASON_UNSUPPORTED_APPLICATIONS; /* a request for one of our files */

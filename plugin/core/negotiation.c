@@ -62,6 +62,12 @@ struct _XtlsNegotiation
   XtlsJingleFile *file;  /* owned: the file offered (ours, or the peer's as received) */
   gboolean file_pending; /* responder: the user has not answered the file offer yet */
 
+  /* SOCKS5 bytestreams (XEP-0260): the transport while use_s5b, then maybe IBB (§2.6) */
+  gboolean use_s5b;
+  gboolean replace_sent;            /* initiator: transport-replace sent, no answer yet */
+  XtlsS5bTransportWire *s5b_ours;   /* owned: our candidates as offered or answered */
+  XtlsS5bTransportWire *s5b_theirs; /* owned: the peer's */
+
   /* Trust and method */
   char *peer_fingerprint; /* normalised hex as announced (or the pin, for SHA-1) */
   XtlsHashAlgo peer_fingerprint_algo;
@@ -80,6 +86,7 @@ struct _XtlsNegotiation
 };
 
 static void judge_offer (XtlsNegotiation *n);
+static void handle_transport_action (XtlsNegotiation *n, const XtlsJingle *j);
 
 static void
 wipe_password (XtlsNegotiation *n)
@@ -365,10 +372,21 @@ send_accept (XtlsNegotiation *n, gboolean offer_x509, gboolean deciding)
   XtlsJingle *accept = neg_new_jingle (n, XTLS_JINGLE_SESSION_ACCEPT);
 
   add_content (n, accept);
-  accept->has_transport = TRUE;
-  accept->ibb_version = n->ibb_version;
-  accept->transport_sid = g_strdup (n->transport_sid);
-  accept->block_size = n->block_size;
+  if (n->use_s5b)
+    {
+      if (n->ops->s5b_offer != NULL)
+        n->s5b_ours = n->ops->s5b_offer (n, n->transport_sid, n->s5b_theirs, n->user_data);
+      if (n->s5b_ours == NULL)
+        n->s5b_ours = xtls_s5b_transport_wire_new (n->transport_sid);
+      accept->s5b = xtls_s5b_transport_wire_copy (n->s5b_ours);
+    }
+  else
+    {
+      accept->has_transport = TRUE;
+      accept->ibb_version = n->ibb_version;
+      accept->transport_sid = g_strdup (n->transport_sid);
+      accept->block_size = n->block_size;
+    }
   accept->has_security = TRUE;
   /* Draft §6: the fingerprint (and x509) only when we can verify the initiator's key. */
   if (offer_x509)
@@ -518,10 +536,21 @@ xtls_negotiation_initiate (XtlsNegotiation *n)
 
   j = neg_new_jingle (n, XTLS_JINGLE_SESSION_INITIATE);
   add_content (n, j);
-  j->has_transport = TRUE;
-  j->ibb_version = n->ibb_version;
-  j->transport_sid = g_strdup (n->transport_sid);
-  j->block_size = n->block_size;
+  if (n->config.file != NULL && n->ops->s5b_offer != NULL)
+    n->s5b_ours = n->ops->s5b_offer (n, n->transport_sid, NULL, n->user_data);
+  if (n->s5b_ours != NULL)
+    {
+      /* XEP-0260: one transport per content; IBB only through transport-replace (§2.6). */
+      n->use_s5b = TRUE;
+      j->s5b = xtls_s5b_transport_wire_copy (n->s5b_ours);
+    }
+  else
+    {
+      j->has_transport = TRUE;
+      j->ibb_version = n->ibb_version;
+      j->transport_sid = g_strdup (n->transport_sid);
+      j->block_size = n->block_size;
+    }
   j->has_security = TRUE;
   j->fingerprint = g_strdup (xtls_identity_get_fingerprint (n->config.identity));
   j->fingerprint_algo = XTLS_HASH_SHA256;
@@ -548,6 +577,16 @@ xtls_negotiation_offer (XtlsNegotiation *n, const XtlsIq *iq)
   n->content_creator = g_strdup (j->content_creator != NULL ? j->content_creator : "initiator");
   n->transport_sid = g_strdup (j->transport_sid);
   n->ibb_version = j->ibb_version;
+  if (j->app == XTLS_APP_FILE_TRANSFER && j->s5b != NULL && j->s5b->sid != NULL
+      && j->s5b->sid[0] != '\0' && !j->s5b->udp)
+    {
+      /* A SOCKS5 offer is answered with our (maybe no) candidates; IBB stays the fallback. */
+      g_free (n->transport_sid);
+      n->transport_sid = g_strdup (j->s5b->sid);
+      n->ibb_version = XTLS_IBB_VERSION_1;
+      n->use_s5b = TRUE;
+      n->s5b_theirs = xtls_s5b_transport_wire_copy (j->s5b);
+    }
   /* The responder may lower block-size, never raise it (XEP-0261 §2). */
   n->block_size = j->block_size != 0 ? j->block_size : XTLS_IBB_DEFAULT_BLOCK_SIZE;
   n->block_size = MIN (n->block_size, n->config.block_size);
@@ -652,9 +691,18 @@ handle_accept (XtlsNegotiation *n, const XtlsIq *iq)
                 "the peer accepted without encryption");
       return;
     }
+  if (n->use_s5b
+      && (j->s5b == NULL || g_strcmp0 (j->s5b->sid, n->transport_sid) != 0 || j->s5b->udp))
+    {
+      neg_fail (n, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_PROTOCOL,
+                "the peer accepted without the offered SOCKS5 transport");
+      return;
+    }
   n->stage = STAGE_ACCEPTED;
   n->accept_deadline = 0;
-  if (j->has_transport)
+  if (n->use_s5b)
+    n->s5b_theirs = xtls_s5b_transport_wire_copy (j->s5b);
+  else if (j->has_transport)
     {
       n->ibb_version = j->ibb_version;
       if (j->block_size != 0)
@@ -890,6 +938,106 @@ peer_still_deciding (XtlsNegotiation *n)
     n->ops->peer_deciding (n, n->user_data);
 }
 
+/* ---- transports (XEP-0260 §2.4-§2.6, XEP-0261) ---- */
+
+static void
+send_transport (XtlsNegotiation *n, XtlsJingleTransportAction action, XtlsS5bTransportWire *s5b,
+                gboolean ibb)
+{
+  XtlsJingle *j = neg_new_jingle (n, XTLS_JINGLE_OTHER);
+
+  j->transport_action = action;
+  j->has_content = TRUE;
+  j->content_name = g_strdup (n->content_name);
+  j->content_creator = g_strdup (n->content_creator);
+  j->app = XTLS_APP_NONE; /* transport actions carry only the transport (XEP-0166 §7.2) */
+  j->s5b = s5b;
+  if (ibb)
+    {
+      j->has_transport = TRUE;
+      j->ibb_version = n->ibb_version;
+      j->transport_sid = g_strdup (n->transport_sid);
+      j->block_size = n->block_size;
+    }
+  NLOG (n, "send %s", xtls_jingle_transport_action_to_string (action));
+  n->ops->send_jingle (n, j, n->user_data);
+}
+
+void
+xtls_negotiation_send_transport_info (XtlsNegotiation *n, XtlsS5bInfo info, const char *cid)
+{
+  XtlsS5bTransportWire *t;
+
+  if (!n->use_s5b || n->stage != STAGE_ACCEPTED)
+    return;
+  t = xtls_s5b_transport_wire_new (n->transport_sid);
+  t->info = info;
+  t->info_cid = g_strdup (cid);
+  send_transport (n, XTLS_JINGLE_TRANSPORT_INFO, t, FALSE);
+}
+
+void
+xtls_negotiation_replace_with_ibb (XtlsNegotiation *n)
+{
+  if (!n->initiator || !n->use_s5b || n->replace_sent || n->stage != STAGE_ACCEPTED)
+    return;
+  n->replace_sent = TRUE;
+  g_free (n->transport_sid);
+  n->transport_sid = xtls_jingle_make_sid ();
+  n->ibb_version = XTLS_IBB_VERSION_1;
+  n->block_size = n->config.block_size;
+  send_transport (n, XTLS_JINGLE_TRANSPORT_REPLACE, NULL, TRUE);
+}
+
+/* A transport action of the peer's (acknowledged already). Only what XEP-0260 lets each side
+ * send, in its turn, is taken; the rest is refused (replace) or ignored. */
+static void
+handle_transport_action (XtlsNegotiation *n, const XtlsJingle *j)
+{
+  switch (j->transport_action)
+    {
+      case XTLS_JINGLE_TRANSPORT_ACTION_NONE:
+        return;
+      case XTLS_JINGLE_TRANSPORT_INFO:
+        if (n->use_s5b && j->s5b != NULL && g_strcmp0 (j->s5b->sid, n->transport_sid) == 0
+            && n->ops->transport_info != NULL)
+          n->ops->transport_info (n, j->s5b, n->user_data);
+        return;
+      case XTLS_JINGLE_TRANSPORT_REPLACE:
+        /* XEP-0260 §2.6: the initiator replaces a failed SOCKS5 bytestream with IBB. */
+        if (n->initiator || !n->use_s5b || !j->has_transport || j->transport_sid == NULL
+            || j->transport_sid[0] == '\0' || strlen (j->transport_sid) > XTLS_S5B_MAX_TOKEN_BYTES)
+          {
+            send_transport (n, XTLS_JINGLE_TRANSPORT_REJECT, NULL, FALSE);
+            return;
+          }
+        n->use_s5b = FALSE;
+        g_free (n->transport_sid);
+        n->transport_sid = g_strdup (j->transport_sid);
+        n->ibb_version = j->ibb_version;
+        n->block_size = MIN (j->block_size != 0 ? j->block_size : XTLS_IBB_DEFAULT_BLOCK_SIZE,
+                             n->config.block_size);
+        send_transport (n, XTLS_JINGLE_TRANSPORT_ACCEPT, NULL, TRUE);
+        if (n->ops->transport_replaced != NULL)
+          n->ops->transport_replaced (n, n->user_data);
+        return;
+      case XTLS_JINGLE_TRANSPORT_ACCEPT:
+        if (!n->initiator || !n->replace_sent || !n->use_s5b)
+          return;
+        n->use_s5b = FALSE;
+        if (j->has_transport && j->block_size != 0)
+          n->block_size = MIN (n->block_size, j->block_size);
+        if (n->ops->transport_replaced != NULL)
+          n->ops->transport_replaced (n, n->user_data);
+        return;
+      case XTLS_JINGLE_TRANSPORT_REJECT:
+        if (n->initiator && n->replace_sent && n->use_s5b)
+          neg_fail (n, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_FAILED,
+                    "the peer refused to fall back to in-band bytestreams");
+        return;
+    }
+}
+
 void
 xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
 {
@@ -919,9 +1067,13 @@ xtls_negotiation_receive (XtlsNegotiation *n, const XtlsIq *iq)
         else if (n->app == XTLS_APP_FILE_TRANSFER && n->stage != STAGE_ENDED)
           handle_file_info (n, iq->jingle);
         break;
+      case XTLS_JINGLE_OTHER:
+        n->ops->send_result (n, iq->id, n->user_data);
+        if (n->app == XTLS_APP_FILE_TRANSFER && n->stage == STAGE_ACCEPTED)
+          handle_transport_action (n, iq->jingle);
+        break;
       case XTLS_JINGLE_SESSION_INITIATE:
         /* A repeated initiate for the same sid (server retransmission) is acknowledged again. */
-      case XTLS_JINGLE_OTHER:
         n->ops->send_result (n, iq->id, n->user_data);
         break;
     }
@@ -1036,6 +1188,8 @@ xtls_negotiation_free (XtlsNegotiation *n)
   g_free (n->srp_username);
   g_free (n->peer_fingerprint);
   xtls_jingle_file_free (n->file);
+  xtls_s5b_transport_wire_free (n->s5b_ours);
+  xtls_s5b_transport_wire_free (n->s5b_theirs);
   g_free (n);
 }
 
@@ -1187,6 +1341,24 @@ xtls_negotiation_awaits_peer_user (XtlsNegotiation *n)
 {
   return n->stage == STAGE_ACCEPTED && n->pending == XTLS_DECISION_NONE && !n->secured
          && (n->peer_deciding || (!n->initiator && n->silence_deadline != 0));
+}
+
+gboolean
+xtls_negotiation_uses_s5b (XtlsNegotiation *n)
+{
+  return n->use_s5b;
+}
+
+const XtlsS5bTransportWire *
+xtls_negotiation_get_s5b_ours (XtlsNegotiation *n)
+{
+  return n->s5b_ours;
+}
+
+const XtlsS5bTransportWire *
+xtls_negotiation_get_s5b_theirs (XtlsNegotiation *n)
+{
+  return n->s5b_theirs;
 }
 
 gint64

@@ -54,6 +54,18 @@ typedef struct
   void (*checksum) (XtlsNegotiation *neg, const guint8 *sha256, gpointer user_data);
   /* Up: the receiver's <received/> (XEP-0234 §8.2). */
   void (*received) (XtlsNegotiation *neg, gpointer user_data);
+  /* SOCKS5 bytestreams (XEP-0260), file sessions only; all NULL: IBB only. */
+  /* Down: our s5b transport for the offer (@peer NULL; return NULL to offer IBB instead) or for
+   * the accept of the peer's s5b offer @peer (NULL: we offer no candidates). @sid is the
+   * transport's sid. Transfer full. */
+  XtlsS5bTransportWire *(*s5b_offer) (XtlsNegotiation *neg, const char *sid,
+                                      const XtlsS5bTransportWire *peer, gpointer user_data);
+  /* Up: the peer's s5b transport-info (already acknowledged). */
+  void (*transport_info) (XtlsNegotiation *neg, const XtlsS5bTransportWire *info,
+                          gpointer user_data);
+  /* Up: the transport was replaced by IBB (XEP-0260 §2.6, XEP-0261): transport-accept sent
+   * (responder) or received (initiator). xtls_negotiation_transport() now gives the IBB. */
+  void (*transport_replaced) (XtlsNegotiation *neg, gpointer user_data);
 } XtlsNegotiationOps;
 
 typedef struct
@@ -140,6 +152,18 @@ gboolean xtls_negotiation_awaits_file_answer (XtlsNegotiation *neg);
 void xtls_negotiation_send_checksum (XtlsNegotiation *neg, const guint8 *sha256);
 /* Receiver: session-info <received/>. */
 void xtls_negotiation_send_received (XtlsNegotiation *neg);
+
+/* ---- SOCKS5 bytestreams (XEP-0260) ---- */
+
+/* The agreed transport is s5b (until it is replaced by IBB). */
+gboolean xtls_negotiation_uses_s5b (XtlsNegotiation *neg);
+/* Our s5b transport as offered or answered, and the peer's (transfer none; NULL before). */
+const XtlsS5bTransportWire *xtls_negotiation_get_s5b_ours (XtlsNegotiation *neg);
+const XtlsS5bTransportWire *xtls_negotiation_get_s5b_theirs (XtlsNegotiation *neg);
+/* Sends transport-info with @info (@cid for CANDIDATE_USED and ACTIVATED). */
+void xtls_negotiation_send_transport_info (XtlsNegotiation *neg, XtlsS5bInfo info, const char *cid);
+/* Initiator: the bytestream failed; transport-replace with IBB (XEP-0260 §2.6). Once. */
+void xtls_negotiation_replace_with_ibb (XtlsNegotiation *neg);
 
 /* The next deadline (monotonic µs: the accept, our user's question, the peer's next sign of
  * life, our next keepalive), 0 if none. */

@@ -438,7 +438,18 @@ server_request (XtlsS5bConn *conn)
     refuse (conn, SOCKS_REP_NOT_ALLOWED, "DST.ADDR is not a SHA-1 hash");
   else if (n == 5 + XTLS_S5B_DST_ADDR_LEN + 2)
     {
-      if (g_ascii_strncasecmp ((const char *)m + 5, conn->dst_addr, XTLS_S5B_DST_ADDR_LEN) != 0)
+      if (conn->dst_addr == NULL)
+        {
+          g_autofree char *asked = g_ascii_strdown ((const char *)m + 5, XTLS_S5B_DST_ADDR_LEN);
+          if (!conn->ops->match (conn, asked, conn->user_data))
+            {
+              refuse (conn, SOCKS_REP_NOT_ALLOWED, "DST.ADDR names no bytestream of ours");
+              return;
+            }
+          conn->dst_addr = g_steal_pointer (&asked);
+        }
+      else if (g_ascii_strncasecmp ((const char *)m + 5, conn->dst_addr, XTLS_S5B_DST_ADDR_LEN)
+               != 0)
         {
           refuse (conn, SOCKS_REP_NOT_ALLOWED, "DST.ADDR is not this bytestream's hash");
           return;
@@ -578,8 +589,12 @@ XtlsS5bConn *
 xtls_s5b_conn_new (const XtlsS5bConnConfig *config, const XtlsS5bConnOps *ops, gpointer user_data)
 {
   g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (config->dst_addr != NULL, NULL);
-  g_return_val_if_fail (strlen (config->dst_addr) == XTLS_S5B_DST_ADDR_LEN, NULL);
+  g_return_val_if_fail (ops != NULL, NULL);
+  g_return_val_if_fail (config->dst_addr != NULL
+                            || (config->role == XTLS_S5B_ROLE_SERVER && ops->match != NULL),
+                        NULL);
+  g_return_val_if_fail (
+      config->dst_addr == NULL || strlen (config->dst_addr) == XTLS_S5B_DST_ADDR_LEN, NULL);
   g_return_val_if_fail (config->clock != NULL, NULL);
   g_return_val_if_fail (config->timeout_us >= 0, NULL);
   g_return_val_if_fail (!config->proxy || config->role == XTLS_S5B_ROLE_CLIENT, NULL);
@@ -611,6 +626,21 @@ xtls_s5b_conn_free (XtlsS5bConn *conn)
   g_free (conn->log_id);
   g_byte_array_unref (conn->early);
   g_free (conn);
+}
+
+void
+xtls_s5b_conn_set_ops (XtlsS5bConn *conn, const XtlsS5bConnOps *ops, gpointer user_data)
+{
+  g_return_if_fail (conn != NULL && ops != NULL);
+  conn->ops = ops;
+  conn->user_data = user_data;
+}
+
+const char *
+xtls_s5b_conn_get_dst_addr (XtlsS5bConn *conn)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return conn->dst_addr;
 }
 
 void

@@ -131,12 +131,18 @@ typedef struct
    * early), XTLS_ERROR_TIMEOUT, or the error given to _abort() or _activated(). Called once;
    * the glue then closes the socket. Required. */
   void (*closed) (XtlsS5bConn *conn, const GError *error, gpointer user_data);
+  /* Server without a dst_addr (a connection accepted before we know whose it is): the peer's
+   * complete CONNECT request names @dst_addr (40 characters); TRUE accepts it as this
+   * connection's hash, FALSE refuses the request. The owner may hand the connection over with
+   * xtls_s5b_conn_set_ops() from here. Required for such a server, else unused. */
+  gboolean (*match) (XtlsS5bConn *conn, const char *dst_addr, gpointer user_data);
 } XtlsS5bConnOps;
 
 typedef struct
 {
   XtlsS5bRole role;
-  /* Client: the DST.ADDR to send; server: the one to require. xtls_s5b_dst_addr(). Copied. */
+  /* Client: the DST.ADDR to send; server: the one to require, or NULL to ask ops->match.
+   * xtls_s5b_dst_addr(). Copied. */
   const char *dst_addr;
   /* Client only: the candidate is a proxy, so xtls_s5b_conn_select() waits for activation. */
   gboolean proxy;
@@ -151,6 +157,10 @@ typedef struct
 XtlsS5bConn *xtls_s5b_conn_new (const XtlsS5bConnConfig *config, const XtlsS5bConnOps *ops,
                                 gpointer user_data);
 void xtls_s5b_conn_free (XtlsS5bConn *conn);
+/* Hands the connection to another owner: later callbacks go to @ops and @user_data. */
+void xtls_s5b_conn_set_ops (XtlsS5bConn *conn, const XtlsS5bConnOps *ops, gpointer user_data);
+/* The DST.ADDR this connection uses (NULL for a server before its request matched). */
+const char *xtls_s5b_conn_get_dst_addr (XtlsS5bConn *conn);
 
 /* The TCP connection is up: a client sends its greeting, a server starts listening for one. */
 void xtls_s5b_conn_start (XtlsS5bConn *conn);

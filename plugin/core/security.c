@@ -20,6 +20,7 @@ struct _XtlsSecurity
   gboolean up;          /* our side of the handshake finished */
   gboolean tls_ended;   /* TLS reported close_notify or a failure */
   guint block_size;     /* IBB: raw bytes per data IQ */
+  gboolean stream_busy; /* byte stream: written, and the owner has not reported it drained */
   char *description;    /* owned: "TLS1.3, AES-256-GCM" once up */
 };
 
@@ -33,7 +34,10 @@ tls_send (XtlsTlsChannel *channel, const guint8 *data, gsize len, gpointer user_
   if (sec->ibb != NULL)
     xtls_ibb_send (sec->ibb, data, len);
   else
-    sec->ops->write_stream (sec, data, len, sec->user_data);
+    {
+      sec->stream_busy = TRUE;
+      sec->ops->write_stream (sec, data, len, sec->user_data);
+    }
 }
 
 static void
@@ -174,9 +178,20 @@ xtls_security_stream_closed (XtlsSecurity *sec, const GError *error)
   g_return_if_fail (sec->ibb == NULL);
   /* TLS ends with close_notify; a stream that ends first may have been cut by an attacker. */
   if (error == NULL && !sec->tls_ended && sec->tls != NULL)
-    error = truncated = g_error_new_literal (
-        XTLS_ERROR, XTLS_ERROR_TLS, "the stream ended before the encrypted connection did");
+    error = truncated
+        = g_error_new_literal (XTLS_ERROR, XTLS_ERROR_CONNECTION_LOST,
+                               "the stream ended before the encrypted connection did");
   sec->ops->transport_closed (sec, error, sec->user_data);
+}
+
+void
+xtls_security_stream_drained (XtlsSecurity *sec)
+{
+  g_return_if_fail (sec->ibb == NULL);
+  if (!sec->stream_busy)
+    return;
+  sec->stream_busy = FALSE;
+  sec->ops->drained (sec, sec->user_data);
 }
 
 void
@@ -291,9 +306,10 @@ xtls_security_close_transport (XtlsSecurity *sec)
 gboolean
 xtls_security_is_drained (XtlsSecurity *sec)
 {
-  /* A byte stream's buffers are its owner's: nothing waits here. */
-  return sec->ibb == NULL
-         || (xtls_ibb_get_pending_bytes (sec->ibb) == 0 && xtls_ibb_get_unacked (sec->ibb) == 0);
+  /* A byte stream's buffers are its owner's; it says when they are empty. */
+  if (sec->ibb == NULL)
+    return !sec->stream_busy;
+  return (xtls_ibb_get_pending_bytes (sec->ibb) == 0 && xtls_ibb_get_unacked (sec->ibb) == 0);
 }
 
 gsize

@@ -48,8 +48,12 @@ XtlsSecurity *xtls_security_new_stream (const XtlsSecurityOps *ops, gpointer use
 /* Byte stream: what the stream delivered. */
 void xtls_security_receive_stream (XtlsSecurity *sec, const guint8 *data, gsize len);
 /* Byte stream: it ended (@error NULL: the peer closed its side) or broke. Reported up as
- * transport_closed; a stream that ends before TLS closed is a truncation (XTLS_ERROR_TLS). */
+ * transport_closed; a stream that ends before TLS closed is a truncation
+ * (XTLS_ERROR_CONNECTION_LOST: a lost connection and a cut one look alike). */
 void xtls_security_stream_closed (XtlsSecurity *sec, const GError *error);
+/* Byte stream: everything written so far has left (the owner's buffers are empty): reported
+ * up as drained, which is what lets a sender write its next burst. */
+void xtls_security_stream_drained (XtlsSecurity *sec);
 void xtls_security_free (XtlsSecurity *sec);
 
 /* Opens the transport (ibb:1 <open/>; nothing for ibb:0). */
@@ -80,7 +84,8 @@ void xtls_security_close_transport (XtlsSecurity *sec);
 /* About how many transport bytes of ours wait to be sent or acknowledged (IBB: queued plus
  * unacknowledged blocks; 0 over a byte stream, whose buffers are its owner's). */
 gsize xtls_security_get_outstanding (XtlsSecurity *sec);
-/* Nothing of ours is waiting or unacknowledged on the transport. */
+/* Nothing of ours is waiting or unacknowledged on the transport (byte stream: nothing written
+ * since the owner last reported it drained). */
 gboolean xtls_security_is_drained (XtlsSecurity *sec);
 
 /* After the handshake: "TLS1.3, AES-256-GCM" (transfer none, NULL before), and the peer's DER

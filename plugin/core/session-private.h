@@ -4,6 +4,7 @@
 #pragma once
 
 #include "session.h"
+#include "s5b.h"
 #include "wire.h"
 
 /* What a session needs from the hub that owns it: the account's identity and settings, and
@@ -38,6 +39,17 @@ typedef struct
                           gpointer user_data);
   void (*file_progress) (XtlsSession *s, guint64 done, guint64 total, gpointer user_data);
   void (*file_ended) (XtlsSession *s, const GError *error, gpointer user_data);
+  /* SOCKS5 bytestreams (XtlsHubNetOps). s5b_offer: our transport for an offer (@peer NULL;
+   * NULL return: offer IBB) or for the answer to the peer's (@peer set; NULL: no candidates).
+   * Transfer full. net_connect returns the connection's number, 0 if impossible. */
+  XtlsS5bTransportWire *(*s5b_offer) (XtlsSession *s, const char *sid,
+                                      const XtlsS5bTransportWire *peer, gpointer user_data);
+  guint (*net_connect) (XtlsSession *s, const char *host, guint16 port, gpointer user_data);
+  void (*net_write) (XtlsSession *s, guint conn, const guint8 *data, gsize len, gpointer user_data);
+  void (*net_close) (XtlsSession *s, guint conn, gpointer user_data);
+  /* XEP-0065 §6.3.5 <activate/> to @proxy_jid; its answer: xtls_session_s5b_activated(). */
+  void (*send_activate) (XtlsSession *s, const char *proxy_jid, const char *sid, const char *target,
+                         gpointer user_data);
 } XtlsSessionHostOps;
 
 typedef struct
@@ -87,6 +99,19 @@ void xtls_session_fail (XtlsSession *session, XtlsJingleReason reason, const GEr
 void xtls_session_stop_now (XtlsSession *session);
 gint64 xtls_session_next_deadline (XtlsSession *session);
 void xtls_session_tick (XtlsSession *session, gint64 now);
+
+/* SOCKS5 bytestreams: what the hub routes to the session that owns a connection. */
+gboolean xtls_session_owns_conn (XtlsSession *session, guint conn);
+void xtls_session_net_connected (XtlsSession *session, guint conn);
+void xtls_session_net_receive (XtlsSession *session, guint conn, const guint8 *data, gsize len);
+void xtls_session_net_drained (XtlsSession *session, guint conn);
+void xtls_session_net_closed (XtlsSession *session, guint conn, const GError *error);
+/* The DST.ADDR that reaches our candidates while they may still be used, else NULL. */
+const char *xtls_session_s5b_dst_addr (XtlsSession *session);
+/* An accepted connection asked for that DST.ADDR: see xtls_s5b_transport_adopt. */
+gboolean xtls_session_s5b_adopt (XtlsSession *session, guint conn, XtlsS5bConn *s5b_conn);
+/* The proxy answered our activation request (@error NULL: a result). */
+void xtls_session_s5b_activated (XtlsSession *session, const GError *error);
 
 /* For the full-stack tests only: writes raw bytes into the inner stream (through TLS), as a
  * hostile peer could. FALSE before the tunnel is up. */

@@ -4,6 +4,7 @@
  * Layers, each owning its own state and talking down through calls, up through callbacks:
  *   session -> negotiation (Jingle, trust decisions, method)     negotiation.c
  *           -> security layer (IBB transport + TLS + the peer)   security.c
+ *              over IBB, or over a SOCKS5 bytestream (files)      s5b-transport.c
  *           -> application (chat: inner XML stream, messages)    chat.c
  *              or, in a file session, the file (filexfer engine)  fileapp.c
  * Data in: hub -> session -> security (IBB -> TLS) -> chat -> ops->message_received.
@@ -16,6 +17,7 @@
 #include "fileapp.h"
 #include "negotiation.h"
 #include "outer.h"
+#include "s5b-transport.h"
 #include "security.h"
 #include "xtls-error.h"
 
@@ -48,7 +50,10 @@ struct _XtlsSession
   XtlsOuter *outer; /* owned: the IQs we sent and their ack deadlines */
   gint64 handshake_deadline;
 
-  XtlsFileApp *app; /* owned, file sessions only (fileapp.c); then chat is NULL */
+  XtlsFileApp *app;      /* owned, file sessions only (fileapp.c); then chat is NULL */
+  XtlsS5bTransport *s5b; /* owned: the SOCKS5 bytestream while it is the transport */
+  gboolean tls_wanted;   /* the method is settled; TLS starts once the transport exists */
+  gint64 close_deadline; /* over a proxy: when the file's close_notify goes out, 0 = none */
 };
 
 static const char *
@@ -159,6 +164,12 @@ end (XtlsSession *s, XtlsTrustState final, const GError *error)
   xtls_outer_abandon (s->outer);
   s->handshake_deadline = 0;
   xtls_negotiation_end (s->neg);
+  if (s->s5b != NULL)
+    {
+      /* Everything we wrote has left (or never will): the socket closes with the session. */
+      xtls_s5b_transport_close (s->s5b);
+      bury (s, g_steal_pointer (&s->s5b), (GDestroyNotify)xtls_s5b_transport_free);
+    }
   if (s->sec != NULL)
     {
       if (final == XTLS_STATE_FINISHED && error == NULL)
@@ -450,8 +461,17 @@ app_close (XtlsFileApp *app, gpointer user_data)
 {
   XtlsSession *s = user_data;
 
-  if (s->sec != NULL)
-    xtls_security_close (s->sec);
+  if (s->sec == NULL)
+    return;
+  /* Through a SOCKS5 proxy, close_notify follows the file's last bytes a moment later, in a
+   * segment of its own: Prosody 0.12's mod_proxy65 can stop reading with the tail of a burst
+   * in its buffer and reads on only when more arrives (README, Protocol). */
+  if (s->s5b != NULL && xtls_s5b_transport_via_proxy (s->s5b) && s->close_deadline == 0)
+    {
+      s->close_deadline = now (s) + XTLS_S5B_PROXY_CLOSE_DELAY_US;
+      return;
+    }
+  xtls_security_close (s->sec);
 }
 
 static void
@@ -550,6 +570,15 @@ sec_send_packet (XtlsSecurity *sec, const XtlsIbbPacket *pkt, gpointer user_data
   XtlsSession *s = user_data;
 
   xtls_outer_send_ibb (s->outer, pkt, xtls_negotiation_get_dialect (s->neg));
+}
+
+static void
+sec_write_stream (XtlsSecurity *sec, const guint8 *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->s5b != NULL)
+    xtls_s5b_transport_send (s->s5b, data, len);
 }
 
 static void
@@ -653,6 +682,7 @@ sec_overflow (XtlsSecurity *sec, gpointer user_data)
 
 static const XtlsSecurityOps sec_ops = {
   .send_packet = sec_send_packet,
+  .write_stream = sec_write_stream,
   .established = sec_established,
   .data = sec_data,
   .tls_closed = sec_tls_closed,
@@ -719,46 +749,264 @@ neg_peer_deciding (XtlsNegotiation *neg, gpointer user_data)
     s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
 }
 
+/* TLS with the settled method, over the transport that now exists. */
 static void
-neg_transport_agreed (XtlsNegotiation *neg, gpointer user_data)
+start_tls (XtlsSession *s)
 {
-  XtlsSession *s = user_data;
-  XtlsIbbConfig transport;
-
-  xtls_negotiation_transport (neg, &transport);
-  s->sec = xtls_security_new (&transport, &sec_ops, s);
-  if (!xtls_negotiation_is_initiator (neg))
-    {
-      /* The responder's side of the transport opens with its accept (PROTOCOL.md §2). */
-      xtls_security_open (s->sec);
-      s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
-    }
-}
-
-/* The method is settled: start TLS (the initiator opens the transport first, PROTOCOL.md §2). */
-static void
-neg_secure (XtlsNegotiation *neg, gpointer user_data)
-{
-  XtlsSession *s = user_data;
   g_autoptr (GError) error = NULL;
   XtlsTlsConfig config = {
     .version = s->host->config->tls_version,
     .identity = s->host->identity,
   };
 
-  if (xtls_negotiation_is_initiator (neg))
-    xtls_security_open (s->sec);
-  xtls_negotiation_tls (neg, &config);
-  s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
-  if (s->state == XTLS_STATE_UNVERIFIED)
-    set_state (s, XTLS_STATE_NEGOTIATING);
+  xtls_negotiation_tls (s->neg, &config);
   if (!xtls_security_start (s->sec, &config, &error))
     {
       xtls_session_fail (s, XTLS_REASON_GENERAL_ERROR, error);
       return;
     }
   /* The channel keeps its own copy of the password; ours is no longer needed. */
-  xtls_negotiation_forget_password (neg);
+  xtls_negotiation_forget_password (s->neg);
+}
+
+/* The IBB transport agreed in Jingle (the offer's, or the replacement of a failed bytestream):
+ * the responder's side opens with its accept, the initiator's once TLS may start
+ * (PROTOCOL.md §2). */
+static void
+use_ibb (XtlsSession *s)
+{
+  XtlsIbbConfig transport;
+
+  xtls_negotiation_transport (s->neg, &transport);
+  s->sec = xtls_security_new (&transport, &sec_ops, s);
+  if (!xtls_negotiation_is_initiator (s->neg))
+    xtls_security_open (s->sec);
+  else if (s->tls_wanted)
+    xtls_security_open (s->sec);
+  if (s->tls_wanted)
+    start_tls (s);
+}
+
+/* ---- the SOCKS5 bytestream (file sessions) ------------------------------------------------ */
+
+static void
+s5b_send_info (XtlsS5bTransport *t, XtlsS5bInfo info, const char *cid, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  xtls_negotiation_send_transport_info (s->neg, info, cid);
+}
+
+static void
+s5b_activate (XtlsS5bTransport *t, const char *proxy_jid, const char *sid, const char *target,
+              gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->send_activate (s, proxy_jid, sid, target, s->host->user_data);
+}
+
+static guint
+s5b_connect (XtlsS5bTransport *t, const char *host, guint16 port, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  return s->host->ops->net_connect (s, host, port, s->host->user_data);
+}
+
+static void
+s5b_write (XtlsS5bTransport *t, guint conn, const guint8 *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->net_write (s, conn, data, len, s->host->user_data);
+}
+
+static void
+s5b_close (XtlsS5bTransport *t, guint conn, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->host->ops->net_close (s, conn, s->host->user_data);
+}
+
+static void
+s5b_established (XtlsS5bTransport *t, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase != PHASE_ACTIVE || s->sec != NULL)
+    return;
+  SLOG (s, "SOCKS5 bytestream established");
+  s->sec = xtls_security_new_stream (&sec_ops, s);
+  if (s->tls_wanted)
+    start_tls (s);
+}
+
+static void
+s5b_deliver (XtlsS5bTransport *t, const guint8 *data, gsize len, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->sec != NULL && s->phase != PHASE_ENDED)
+    xtls_security_receive_stream (s->sec, data, len);
+}
+
+static void
+s5b_drained (XtlsS5bTransport *t, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->sec != NULL && s->phase != PHASE_ENDED)
+    xtls_security_stream_drained (s->sec);
+}
+
+/* No bytestream: XEP-0260 §2.6, the initiator replaces it with IBB; the responder waits for
+ * that (its handshake deadline bounds the wait). */
+static void
+s5b_failed (XtlsS5bTransport *t, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  SLOG (s, "SOCKS5 bytestream failed (%s); falling back to IBB", error->message);
+  if (xtls_negotiation_is_initiator (s->neg))
+    xtls_negotiation_replace_with_ibb (s->neg);
+}
+
+static void
+s5b_closed (XtlsS5bTransport *t, const GError *error, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase == PHASE_ENDED)
+    return;
+  if (s->phase == PHASE_ACTIVE && !tunnel_up (s))
+    {
+      /* It broke before it carried the tunnel (the peer's side of the check failed, or the
+       * network did): nothing was trusted from it, so this is a fallback like any failed
+       * bytestream (XEP-0260 §2.6), and a TLS handshake under way starts over on IBB. */
+      SLOG (s, "the SOCKS5 bytestream closed before the tunnel was up; falling back to IBB");
+      xtls_s5b_transport_close (s->s5b);
+      bury (s, g_steal_pointer (&s->s5b), (GDestroyNotify)xtls_s5b_transport_free);
+      if (s->sec != NULL)
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
+      if (xtls_negotiation_is_initiator (s->neg))
+        xtls_negotiation_replace_with_ibb (s->neg);
+      return;
+    }
+  if (s->sec != NULL && error != NULL)
+    {
+      /* A socket error in mid-file: for the user, the connection is lost (the cause, such
+       * as a reset, is the glue's words and stays in the log). */
+      g_autoptr (GError) lost = g_error_new (XTLS_ERROR, XTLS_ERROR_CONNECTION_LOST,
+                                             "the bytestream broke: %s", error->message);
+      xtls_security_stream_closed (s->sec, lost);
+    }
+  else if (s->sec != NULL)
+    xtls_security_stream_closed (s->sec, NULL);
+}
+
+static const XtlsS5bTransportOps s5b_ops = {
+  .send_info = s5b_send_info,
+  .activate = s5b_activate,
+  .connect = s5b_connect,
+  .write = s5b_write,
+  .close = s5b_close,
+  .established = s5b_established,
+  .deliver = s5b_deliver,
+  .drained = s5b_drained,
+  .failed = s5b_failed,
+  .closed = s5b_closed,
+};
+
+static void
+use_s5b (XtlsSession *s)
+{
+  const XtlsS5bTransportWire *ours = xtls_negotiation_get_s5b_ours (s->neg);
+  const XtlsS5bTransportWire *theirs = xtls_negotiation_get_s5b_theirs (s->neg);
+  XtlsS5bTransportConfig config = {
+    .sid = xtls_negotiation_get_transport_sid (s->neg),
+    .own_jid = s->host->own_jid,
+    .peer_jid = s->peer,
+    .initiator = xtls_negotiation_is_initiator (s->neg),
+    .ours = ours != NULL ? ours->candidates : NULL,
+    .theirs = theirs != NULL ? theirs->candidates : NULL,
+    .clock = s->host->clock,
+    .timeout_us = s->host->config->s5b_timeout_us,
+    .log_id = log_id (s),
+  };
+
+  s->s5b = xtls_s5b_transport_new (&config, &s5b_ops, s);
+  xtls_s5b_transport_start (s->s5b);
+}
+
+static void
+neg_transport_agreed (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (!xtls_negotiation_is_initiator (neg))
+    s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+  if (xtls_negotiation_uses_s5b (neg))
+    use_s5b (s);
+  else
+    use_ibb (s);
+}
+
+static void
+neg_transport_info (XtlsNegotiation *neg, const XtlsS5bTransportWire *info, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->s5b != NULL && s->phase == PHASE_ACTIVE)
+    xtls_s5b_transport_receive_info (s->s5b, info->info, info->info_cid);
+}
+
+static void
+neg_transport_replaced (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->phase != PHASE_ACTIVE)
+    return;
+  if (tunnel_up (s))
+    {
+      /* Cannot happen with an honest peer: it replaces only a bytestream that never carried
+       * its TLS. */
+      fail_code (s, XTLS_REASON_FAILED_TRANSPORT, XTLS_ERROR_PROTOCOL,
+                 "the peer replaced a transport that was already in use");
+      return;
+    }
+  SLOG (s, "the transport is IBB now");
+  if (s->s5b != NULL)
+    {
+      /* Our side of the bytestream may have worked while the peer's timed out: the peer never
+       * started TLS over it, so ours (if any) starts over on IBB. */
+      xtls_s5b_transport_close (s->s5b);
+      bury (s, g_steal_pointer (&s->s5b), (GDestroyNotify)xtls_s5b_transport_free);
+      if (s->sec != NULL)
+        bury (s, g_steal_pointer (&s->sec), (GDestroyNotify)xtls_security_free);
+    }
+  if (s->sec == NULL)
+    use_ibb (s);
+}
+
+/* The method is settled: start TLS once there is a transport (the initiator opens IBB first,
+ * PROTOCOL.md §2; a SOCKS5 bytestream may still be in its candidate checks). */
+static void
+neg_secure (XtlsNegotiation *neg, gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  s->tls_wanted = TRUE;
+  s->handshake_deadline = now (s) + s->host->config->handshake_timeout_us;
+  if (s->state == XTLS_STATE_UNVERIFIED)
+    set_state (s, XTLS_STATE_NEGOTIATING);
+  if (s->sec == NULL)
+    return;
+  if (xtls_negotiation_is_initiator (neg) && s->s5b == NULL)
+    xtls_security_open (s->sec);
+  start_tls (s);
 }
 
 static void
@@ -845,6 +1093,17 @@ neg_received (XtlsNegotiation *neg, gpointer user_data)
     xtls_file_app_received (s->app);
 }
 
+static XtlsS5bTransportWire *
+neg_s5b_offer (XtlsNegotiation *neg, const char *sid, const XtlsS5bTransportWire *peer,
+               gpointer user_data)
+{
+  XtlsSession *s = user_data;
+
+  if (s->app == NULL)
+    return NULL;
+  return s->host->ops->s5b_offer (s, sid, peer, s->host->user_data);
+}
+
 static const XtlsNegotiationOps neg_ops = {
   .send_jingle = neg_send_jingle,
   .send_result = neg_send_result,
@@ -860,6 +1119,9 @@ static const XtlsNegotiationOps neg_ops = {
   .file_offered = neg_file_offered,
   .checksum = neg_checksum,
   .received = neg_received,
+  .s5b_offer = neg_s5b_offer,
+  .transport_info = neg_transport_info,
+  .transport_replaced = neg_transport_replaced,
 };
 
 static XtlsNegotiation *
@@ -991,6 +1253,9 @@ xtls_session_next_deadline (XtlsSession *s)
   next = earliest (next, xtls_outer_next_deadline (s->outer));
   if (s->app != NULL)
     next = earliest (next, xtls_file_app_get_deadline (s->app));
+  if (s->s5b != NULL)
+    next = earliest (next, xtls_s5b_transport_next_deadline (s->s5b));
+  next = earliest (next, s->close_deadline);
   return next > 0 ? next : -1;
 }
 
@@ -999,6 +1264,7 @@ xtls_session_tick (XtlsSession *s, gint64 t)
 {
   gint64 next = xtls_session_next_deadline (s);
   gint64 accept = xtls_negotiation_get_deadline (s->neg);
+  gint64 bytestream = s->s5b != NULL ? xtls_s5b_transport_next_deadline (s->s5b) : 0;
 
   if (next < 0 || next > t)
     return;
@@ -1007,9 +1273,17 @@ xtls_session_tick (XtlsSession *s, gint64 t)
                "the encryption handshake did not finish in time");
   else if (accept > 0 && accept <= t)
     xtls_negotiation_tick (s->neg, t); /* the accept, a person deciding, keepalives */
+  else if (s->close_deadline > 0 && s->close_deadline <= t)
+    {
+      s->close_deadline = 0;
+      if (s->sec != NULL)
+        xtls_security_close (s->sec);
+    }
   else if (s->app != NULL && xtls_file_app_get_deadline (s->app) > 0
            && xtls_file_app_get_deadline (s->app) <= t)
     xtls_file_app_tick (s->app, t);
+  else if (bytestream > 0 && bytestream <= t)
+    xtls_s5b_transport_tick (s->s5b); /* its end is a fallback, not the session's */
   else
     fail_code (s, XTLS_REASON_TIMEOUT, XTLS_ERROR_TIMEOUT, "the peer stopped answering");
 }
@@ -1128,6 +1402,64 @@ xtls_session_get_file_state (XtlsSession *s)
   return s->app != NULL ? xtls_file_app_get_state (s->app) : XTLS_FILEXFER_STATE_WAITING;
 }
 
+/* ---- SOCKS5 bytestream events, routed by the hub ------------------------------------------ */
+
+gboolean
+xtls_session_owns_conn (XtlsSession *s, guint conn)
+{
+  return s->s5b != NULL && xtls_s5b_transport_owns (s->s5b, conn);
+}
+
+void
+xtls_session_net_connected (XtlsSession *s, guint conn)
+{
+  if (s->s5b != NULL)
+    xtls_s5b_transport_net_connected (s->s5b, conn);
+}
+
+void
+xtls_session_net_receive (XtlsSession *s, guint conn, const guint8 *data, gsize len)
+{
+  if (s->s5b != NULL)
+    xtls_s5b_transport_net_receive (s->s5b, conn, data, len);
+}
+
+void
+xtls_session_net_drained (XtlsSession *s, guint conn)
+{
+  if (s->s5b != NULL)
+    xtls_s5b_transport_net_drained (s->s5b, conn);
+}
+
+void
+xtls_session_net_closed (XtlsSession *s, guint conn, const GError *error)
+{
+  if (s->s5b != NULL)
+    xtls_s5b_transport_net_closed (s->s5b, conn, error);
+}
+
+const char *
+xtls_session_s5b_dst_addr (XtlsSession *s)
+{
+  if (s->s5b == NULL || s->phase != PHASE_ACTIVE)
+    return NULL;
+  return xtls_s5b_transport_our_dst_addr (s->s5b);
+}
+
+gboolean
+xtls_session_s5b_adopt (XtlsSession *s, guint conn, XtlsS5bConn *s5b_conn)
+{
+  return s->s5b != NULL && s->phase == PHASE_ACTIVE
+         && xtls_s5b_transport_adopt (s->s5b, conn, s5b_conn);
+}
+
+void
+xtls_session_s5b_activated (XtlsSession *s, const GError *error)
+{
+  if (s->s5b != NULL && s->phase == PHASE_ACTIVE)
+    xtls_s5b_transport_activated (s->s5b, error);
+}
+
 gboolean
 xtls_session_write_inner_raw (XtlsSession *s, const char *data, gsize len)
 {
@@ -1186,6 +1518,7 @@ xtls_session_free (XtlsSession *s)
   if (s == NULL)
     return;
   g_clear_pointer (&s->sec, xtls_security_free);
+  g_clear_pointer (&s->s5b, xtls_s5b_transport_free);
   g_clear_pointer (&s->chat, xtls_chat_free);
   g_clear_pointer (&s->neg, xtls_negotiation_free);
   g_clear_pointer (&s->app, xtls_file_app_free);

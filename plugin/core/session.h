@@ -143,6 +143,7 @@ typedef struct
   gint64 ended_linger_us;         /* how long an ended session is kept; 0 = 120 s */
   guint offer_burst;              /* offers accepted back to back; 0 = 8 */
   gint64 offer_interval_us;       /* one more offer allowed per interval; 0 = 2 s */
+  gint64 s5b_timeout_us; /* SOCKS5: per connection phase (connect, SOCKS5, activation); 0 = 10 s */
 } XtlsHubConfig;
 
 /* @own_jid is our full JID. The identity is referenced; @trust and @clock are borrowed and
@@ -164,6 +165,56 @@ gboolean xtls_hub_receive (XtlsHub *hub, const char *xml, gssize len);
  * of the bytes; the answer is the same as xtls_hub_receive() would give. */
 gboolean xtls_hub_receive_ibb_data (XtlsHub *hub, const char *from, const char *id,
                                     const char *sid, const char *seq, const char *data);
+
+/* ---- SOCKS5 bytestreams for file sessions (XEP-0260 over XEP-0065) ----------------------
+ * Optional: a hub without net ops offers files over IBB only (and answers a peer's SOCKS5
+ * offer with no candidates, which falls back to IBB). The glue owns the sockets; the hub runs
+ * SOCKS5, the candidate checks, the nomination and proxy activation. Connections are numbered
+ * by the hub (never 0). No op may call back into the hub from inside itself: report what the
+ * sockets did later, from the main loop. */
+
+/* One address where the glue listens for SOCKS5 connections of peers (strings borrowed). */
+typedef struct
+{
+  const char *host; /* an IP literal or a host name */
+  guint16 port;
+} XtlsNetAddress;
+
+typedef struct
+{
+  /* The peer's client supports urn:xmpp:jingle:transports:s5b:1 (its caps say so). Files to
+   * a peer without it go over IBB. Required. */
+  gboolean (*peer_supports_s5b) (XtlsHub *hub, const char *peer_jid, gpointer user_data);
+  /* Up to @max addresses to offer as direct candidates (the glue's listeners), best first;
+   * returns how many were filled. NULL or 0: only the proxy, if one is set. */
+  guint (*local_addresses) (XtlsHub *hub, XtlsNetAddress *out, guint max, gpointer user_data);
+  /* Open a TCP connection to @host:@port as connection @conn; then report
+   * xtls_hub_net_connected() or xtls_hub_net_closed(). Required. */
+  void (*connect) (XtlsHub *hub, guint conn, const char *host, guint16 port, gpointer user_data);
+  /* Queue @len bytes for @conn (never blocks, takes all); once the queue is empty report
+   * xtls_hub_net_drained(). Required. */
+  void (*write) (XtlsHub *hub, guint conn, const guint8 *data, gsize len, gpointer user_data);
+  /* Close @conn (after writing what is queued); no more reports for it. Required. */
+  void (*close) (XtlsHub *hub, guint conn, gpointer user_data);
+} XtlsHubNetOps;
+
+/* Enables SOCKS5 bytestreams (@ops borrowed, must outlive the hub); NULL disables them for
+ * sessions started afterwards. */
+void xtls_hub_set_net (XtlsHub *hub, const XtlsHubNetOps *ops, gpointer user_data);
+/* The account's SOCKS5 proxy (XEP-0065 §4, found by disco or configured), offered as a proxy
+ * candidate; @jid NULL forgets it. Copied. */
+void xtls_hub_set_proxy (XtlsHub *hub, const char *jid, const char *host, guint16 port);
+/* A peer connected to one of our listeners: returns the connection's number for the reports
+ * below (0: refused, too many waiting; close the socket). */
+guint xtls_hub_net_accepted (XtlsHub *hub);
+/* Connection @conn (of connect) is up. */
+void xtls_hub_net_connected (XtlsHub *hub, guint conn);
+/* Bytes read from @conn. */
+void xtls_hub_net_receive (XtlsHub *hub, guint conn, const guint8 *data, gsize len);
+/* Everything written to @conn has been sent. */
+void xtls_hub_net_drained (XtlsHub *hub, guint conn);
+/* @conn reached EOF (@error NULL) or failed (@error: why, for the log). The hub closes it. */
+void xtls_hub_net_closed (XtlsHub *hub, guint conn, const char *error);
 
 /* Starts (or returns the live) session with @peer_jid, a full JID. */
 XtlsSession *xtls_hub_start (XtlsHub *hub, const char *peer_jid);

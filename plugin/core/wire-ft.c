@@ -472,3 +472,18 @@ xtls_wire_ft_append_info (GString *out, const XtlsJingle *jingle)
   else
     g_string_append (out, "/>");
 }
+
+char *
+xtls_wire_build_s5b_activate (const char *id, const char *to, const char *sid, const char *target)
+{
+  GString *out = g_string_new ("<iq type='set'");
+
+  xtls_wire_append_attr (out, "id", id);
+  xtls_wire_append_attr (out, "to", to);
+  g_string_append (out, "><query xmlns='" NS_BYTESTREAMS "'");
+  xtls_wire_append_attr (out, "sid", sid);
+  g_string_append (out, "><activate>");
+  xtls_wire_append_escaped (out, target);
+  g_string_append (out, "</activate></query></iq>");
+  return g_string_free (out, FALSE);
+}

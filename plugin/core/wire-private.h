@@ -27,6 +27,7 @@
 #define NS_HASHES_2 "urn:xmpp:hashes:2"
 #define NS_HASHES_1 "urn:xmpp:hashes:1"
 #define NS_S5B_TRANSPORT "urn:xmpp:jingle:transports:s5b:1"
+#define NS_BYTESTREAMS "http://jabber.org/protocol/bytestreams"
 
 typedef struct
 {

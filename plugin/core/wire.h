@@ -113,4 +113,10 @@ char *xtls_wire_build_ibb (const XtlsIbbPacket *pkt, const char *to);
 char *xtls_wire_build_error (const char *id, const char *to, XtlsStanzaCondition condition,
                              XtlsJingleErrorCondition jingle_condition, XtlsJingleDialect dialect);
 
+/* XEP-0065 §6.3.5: asks proxy @to to activate bytestream @sid towards @target (an IQ set with
+ * <query xmlns='http://jabber.org/protocol/bytestreams' sid><activate>target</activate>).
+ * Transfer full. */
+char *xtls_wire_build_s5b_activate (const char *id, const char *to, const char *sid,
+                                    const char *target);
+
 G_END_DECLS

@@ -90,6 +90,9 @@ xtls_error_describe (const GError *error)
       case XTLS_ERROR_PEER_GAVE_UP:
         return _ ("Your contact's side stopped waiting for your answer, so the private "
                   "conversation was not started. Start it again when you are both ready.");
+      case XTLS_ERROR_CONNECTION_LOST:
+        return _ ("The direct connection to your contact was lost before the transfer was "
+                  "complete.");
     }
   return _ ("The private conversation failed.");
 }

@@ -38,10 +38,11 @@ typedef enum
   XTLS_ERROR_PROTOCOL,    /* the peer broke the protocol (bad Jingle, no <security/>) */
   XTLS_ERROR_UNSUPPORTED, /* the peer does not support XTLS chat */
   /* outside the tunnel: may be forged by a server (PROTOCOL.md §6) */
-  XTLS_ERROR_INTERRUPTED, /* a running tunnel was ended by something that did not come through
-                           * it (session-terminate, IBB close): possibly interfered with */
-  XTLS_ERROR_DOWNGRADE,   /* a verified pair was asked to switch away from x509 */
-  XTLS_ERROR_BUSY,        /* too many sessions or offers: refused to stay bounded */
+  XTLS_ERROR_INTERRUPTED,     /* a running tunnel was ended by something that did not come through
+                               * it (session-terminate, IBB close): possibly interfered with */
+  XTLS_ERROR_DOWNGRADE,       /* a verified pair was asked to switch away from x509 */
+  XTLS_ERROR_BUSY,            /* too many sessions or offers: refused to stay bounded */
+  XTLS_ERROR_CONNECTION_LOST, /* a file's SOCKS5 bytestream broke before TLS closed on it */
   /* a person deciding (PROTOCOL.md §2.1): our user's question stayed open longer than allowed;
    * the peer stopped waiting while our user was deciding */
   XTLS_ERROR_NO_DECISION,

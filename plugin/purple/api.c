@@ -130,6 +130,7 @@ ipc_get_failure (PurpleAccount *account, const char *peer)
       case XTLS_ERROR_BUSY:
       case XTLS_ERROR_NO_DECISION: /* the sentence says who stopped waiting */
       case XTLS_ERROR_PEER_GAVE_UP:
+      case XTLS_ERROR_CONNECTION_LOST:
       case XTLS_ERROR_FAILED:
       case XTLS_ERROR_IBB_BAD_REQUEST:
       case XTLS_ERROR_IBB_UNEXPECTED:

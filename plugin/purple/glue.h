@@ -21,8 +21,10 @@
 
 #define XTLS_NS_XTLS "urn:xmpp:jingle:security:xtls:0"
 #define XTLS_NS_XMLSTREAM "urn:xmpp:jingle:apps:xmlstream:0"
+#define XTLS_NS_S5B "urn:xmpp:jingle:transports:s5b:1"
 
 typedef struct _XtlsAccount XtlsAccount;
+typedef struct _XtlsNet XtlsNet;
 
 /* What the user wants for one contact (bare JID), whether or not a session exists yet. */
 typedef struct
@@ -69,6 +71,7 @@ struct _XtlsAccount
   gboolean flush_late; /* @flush_timer waits for company (a lone acknowledgement) */
   gboolean delivered;  /* a tunnel message reached the user during this IQ's handling */
   gboolean delivering; /* a tunnel message is being handed to serv_got_im */
+  XtlsNet *net;        /* owned (s5b-net.c): sockets for SOCKS5 bytestreams, or NULL */
 };
 
 /* plugin.c */
@@ -102,6 +105,15 @@ char *xtls_conv_device_name (XtlsAccount *xa, const char *full_jid);
 void xtls_xmpp_query_support (XtlsAccount *xa, XtlsContact *contact, const char *full_jid);
 char *xtls_bare_of (const char *jid);
 void xtls_disco_query_free (gpointer query);
+
+/* s5b-net.c: SOCKS5 bytestreams for file sessions (the hub's XtlsHubNetOps) */
+/* Gives the hub sockets: a listener, outgoing connections, the account's proxy. */
+void xtls_s5b_net_attach (XtlsAccount *xa);
+/* Closes every socket (before the hub goes). */
+void xtls_s5b_net_detach (XtlsAccount *xa);
+/* An answer to one of its disco / streamhost queries: TRUE if it was one (then consumed). */
+gboolean xtls_s5b_net_answer (XtlsAccount *xa, const char *type, const char *id, const char *from,
+                              xmlnode *iq);
 
 /* conv.c: conversations, messages, what the user reads */
 void xtls_conv_init (PurplePlugin *plugin);

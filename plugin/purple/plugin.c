@@ -183,6 +183,8 @@ account_new (PurpleConnection *gc, GError **error)
       = (guint)MIN (g_ascii_strtoull (g_getenv ("XTLS_IBB_WINDOW") ?: "0", NULL, 10), 256);
   xa->hub
       = xtls_hub_new (own, xa->identity, xa->trust, glue_clock (), &config, &xtls_conv_hub_ops, xa);
+  xtls_s5b_net_attach (xa);
+
   purple_debug_info (XTLS_LOG_DOMAIN, "ready for %s (fingerprint %s)\n", own,
                      xtls_identity_get_fingerprint (xa->identity));
   return xa;
@@ -201,6 +203,7 @@ account_free (XtlsAccount *xa)
     ((XtlsContact *)contact)->stopping = TRUE;
   g_hash_table_remove (accounts, xa->account);
   xtls_xfer_account_closing (xa);
+  xtls_s5b_net_detach (xa);
   g_clear_pointer (&xa->hub, xtls_hub_free);
   xtls_xfer_account_gone (xa);
   xtls_xmpp_flush (xa); /* the terminates just sent, while the connection can carry them */

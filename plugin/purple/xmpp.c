@@ -31,6 +31,7 @@ static const char *const features[] = {
   XTLS_NS_XMLSTREAM,
   "urn:xmpp:jingle:transports:ibb:0",
   "urn:xmpp:jingle:transports:ibb:1",
+  XTLS_NS_S5B, /* encrypted file sessions (s5b-net.c); libpurple itself does not speak it */
 };
 
 /* Namespaces of the IQ payloads the core may own; everything else is not even looked at. */
@@ -350,6 +351,8 @@ on_receiving_iq (PurpleConnection *gc, const char *type, const char *id, const c
           disco_answer (xa, type, id, from, iq);
           return TRUE;
         }
+      if (xtls_s5b_net_answer (xa, type, id, from, iq))
+        return TRUE;
     }
   else if (!is_claimable (payload))
     return FALSE;

@@ -541,8 +541,9 @@ test_plain_offer_is_libpurples (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_queue_get_length (&lb->in_flight), ==, 0);
 }
 
-/* An encrypted offer with only a SOCKS5 transport is ours (it has <security/>) but cannot be
- * taken yet: <unsupported-transports/>, and the user is not asked. */
+/* An encrypted offer with only a SOCKS5 transport is ours (it has <security/>) and is taken even
+ * by a hub without sockets: the user is asked; its accept names no candidates of its own
+ * (test-filexfer-s5b.c runs the fallback that follows). */
 static void
 test_s5b_only_offer (Fixture *f, gconstpointer data)
 {
@@ -559,9 +560,13 @@ test_s5b_only_offer (Fixture *f, gconstpointer data)
         "<method name='srp'/></security></content></jingle></iq>";
 
   g_assert_true (xtls_hub_receive (lb->bob->hub, offer, -1));
-  g_assert_cmpuint (lb->bob->file_offers->len, ==, 0);
+  g_assert_cmpuint (lb->bob->file_offers->len, ==, 1);
+  xtls_session_accept_file (bob_offer (lb, 0), TRUE);
   xtls_loopback_run (lb, 1);
-  g_assert_true (xtls_loopback_wire_contains (lb, "<unsupported-transports/>"));
+  g_assert_false (xtls_loopback_wire_contains (lb, "<unsupported-transports/>"));
+  g_assert_true (xtls_loopback_wire_contains (lb, "action='session-accept'"));
+  g_assert_true (xtls_loopback_wire_contains (
+      lb, "<transport xmlns='urn:xmpp:jingle:transports:s5b:1' mode='tcp' sid='t1'></transport>"));
 }
 
 /* Offers beyond the bounds are refused before anything is kept. */

@@ -136,7 +136,9 @@ def send_private(sc, size, limit):
                 what="that the file was sent privately")
     progress = [int(m.group(1)) for _i, m in
                 bob.find(rf"^XFER progress {re.escape(name)} (\d+)$", marks[bob])]
-    if len(progress) < 3 or progress != sorted(progress):
+    # Over a direct SOCKS5 connection 1 MiB arrives in ~20 ms: start and end are all there is.
+    need = 3 if size > 4 * 1024 * 1024 else 2
+    if len(progress) < need or progress != sorted(progress) or progress[-1] != size:
         raise HarnessError(f"bob's transfer window got {len(progress)} progress updates "
                            f"({progress[:12]}): expected a rising series")
     if not alice.has(rf"^XFER progress {re.escape(name)} ", marks[alice]):
@@ -246,7 +248,7 @@ def scenario_private_file_receiver_vanishes(sc):
     m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 90, since=marks[alice])
     if m.group(1) != "failed":
         raise HarnessError(f"alice: {m.string!r} although bob vanished mid-file")
-    D.wait_conv(alice, rf"transfer of {re.escape(name)} failed: .*(offline|stopped answering)",
+    D.wait_conv(alice, rf"transfer of {re.escape(name)} failed: .*(offline|stopped answering|connection to your contact was lost)",
                 marks[alice], flags_any=MSG_ERROR, what="why the transfer failed")
     if name in leftovers(bob, name):
         raise HarnessError(f"bob vanished mid-file, yet {name} exists under its final name")

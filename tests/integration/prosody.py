@@ -59,7 +59,7 @@ class Prosody:
     kind = "prosody"
 
     def __init__(self, workdir, start_timeout=10.0, domain=DOMAIN, address="127.0.0.1",
-                 name="prosody", s2s_routes=None, s2s_port=5269):
+                 name="prosody", s2s_routes=None, s2s_port=5269, proxy65_port=None):
         """@s2s_routes {domain: (ip, port)}: federation (servers.py). Then s2s listens on
         @address port @s2s_port, with TLS (a self-signed certificate for @domain) and dialback,
         and s2s to those domains goes to the given address (mod_xtls_test_routes); the
@@ -67,6 +67,7 @@ class Prosody:
         self.domain = domain
         self.address = address
         self.name = name
+        self.proxy65_port = proxy65_port  # mod_proxy65 (XEP-0065) as proxy.DOMAIN, or None
         self.s2s_routes = s2s_routes
         self.s2s_port = s2s_port if s2s_routes else None
         self.dir = os.path.join(workdir, name)
@@ -116,6 +117,18 @@ modules_disabled = {{ "s2s", "s2s_auth_certs" }}
 log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {_lua_string(self.log_path)} }} }}
 
 VirtualHost "{self.domain}"
+"""
+        if self.proxy65_port:
+            # A SOCKS5 bytestream proxy on loopback (its ports are global settings), listed
+            # in the host's disco#items.
+            vhost = f'VirtualHost "{self.domain}"'
+            config = config.replace(vhost, f"""proxy65_ports = {{ {self.proxy65_port} }}
+proxy65_interfaces = {{ "127.0.0.1" }}
+
+{vhost}""")
+            config += f"""
+Component "proxy.{self.domain}" "proxy65"
+    proxy65_address = "127.0.0.1"
 """
         with open(self.config_path, "w") as f:
             f.write(config)

@@ -45,6 +45,7 @@ import filexfer  # noqa: E402
 import harness  # noqa: E402
 import hostile  # noqa: E402
 import verify_typed  # noqa: E402
+import s5b  # noqa: E402
 from harness import (MSG_ERROR, MSG_RECV, MSG_SYSTEM, STATE_FAILED, STATE_FINISHED,  # noqa: E402
                      STATE_PRIVATE, Client, HarnessError, Tap, drive, unescape)
 from servers import Topology, Unavailable  # noqa: E402
@@ -985,6 +986,7 @@ SCENARIOS = [
     *hostile.scenarios(sys.modules[__name__]),
     *filexfer.scenarios(sys.modules[__name__]),
     *verify_typed.scenarios(sys.modules[__name__]),
+    *s5b.scenarios(sys.modules[__name__]),
     ("xtls", "wire-secrecy-all", scenario_wire_secrecy, 30),
 ]
 

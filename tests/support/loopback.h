@@ -85,6 +85,9 @@ struct _XtlsLoopback
    * the rest wait for later legs (ejabberd's c2s shaper, in legs). NULL: no shaping. */
   XtlsTestPeer *shaped;
   guint shaped_per_leg;
+  /* In-memory sockets between the hubs and a simulated SOCKS5 proxy (loopback-net.h), pumped
+   * once per leg; NULL: none (the hubs have no net ops and use IBB). */
+  struct _XtlsLoopbackNet *net;
 };
 
 /* @config applies to both hubs; may be NULL. */

@@ -798,6 +798,103 @@ test_close_and_abort (void)
   peer_clear (&peer);
 }
 
+/* ---- a server that learns whose connection it is from the request (s5b.h: ops->match) ---- */
+
+typedef struct
+{
+  gboolean accept;
+  guint asked;
+  char *dst_addr; /* owned: what match was asked */
+} Matcher;
+
+static Matcher matcher;
+
+static gboolean
+on_match (XtlsS5bConn *conn, const char *dst_addr, gpointer user_data)
+{
+  matcher.asked++;
+  g_free (matcher.dst_addr);
+  matcher.dst_addr = g_strdup (dst_addr);
+  return matcher.accept;
+}
+
+static const XtlsS5bConnOps match_ops = {
+  .send = on_send,
+  .connected = on_connected,
+  .established = on_established,
+  .deliver = on_deliver,
+  .closed = on_closed,
+  .match = on_match,
+};
+
+static void
+unbound_server_init (Peer *peer)
+{
+  XtlsS5bConnConfig config = {
+    .role = XTLS_S5B_ROLE_SERVER,
+    .clock = &fake_clock.clock,
+    .log_id = "unbound",
+  };
+
+  memset (peer, 0, sizeof *peer);
+  peer->outbox = g_byte_array_new ();
+  peer->wire = g_byte_array_new ();
+  peer->received = g_byte_array_new ();
+  peer->conn = xtls_s5b_conn_new (&config, &match_ops, peer);
+  g_assert_nonnull (peer->conn);
+  g_assert_null (xtls_s5b_conn_get_dst_addr (peer->conn));
+}
+
+/* The owner's answer decides: accepted, the hash (in lowercase, whatever case the client
+ * used) becomes the connection's; refused, the client reads "not allowed". Asked once, only
+ * for a complete and well-formed request. */
+static void
+test_unbound_server (void)
+{
+  g_autofree char *hash = our_dst_addr ();
+  g_autofree char *upper = g_ascii_strup (hash, -1);
+  Peer server;
+  g_autoptr (GByteArray) request = bytes_from_template (GREETING REQUEST);
+
+  for (int accept = 0; accept < 2; accept++)
+    {
+      matcher = (Matcher){ .accept = accept };
+      unbound_server_init (&server);
+      xtls_s5b_conn_start (server.conn);
+      /* Upper-case hex in the request: compared without case. */
+      memcpy (request->data + 3 + 5, upper, XTLS_S5B_DST_ADDR_LEN);
+      xtls_s5b_conn_receive (server.conn, request->data, request->len - 1);
+      g_assert_cmpuint (matcher.asked, ==, 0);
+      xtls_s5b_conn_receive (server.conn, request->data + request->len - 1, 1);
+      g_assert_cmpuint (matcher.asked, ==, 1);
+      g_assert_cmpstr (matcher.dst_addr, ==, hash);
+      if (accept)
+        {
+          assert_bytes (server.wire, METHOD_OK REPLY_OK);
+          g_assert_cmpint (xtls_s5b_conn_get_state (server.conn), ==, XTLS_S5B_STATE_CONNECTED);
+          g_assert_cmpstr (xtls_s5b_conn_get_dst_addr (server.conn), ==, hash);
+          g_assert_cmpuint (server.connected_count, ==, 1);
+        }
+      else
+        {
+          assert_bytes (server.wire, METHOD_OK "05 02 00 01 00 00 00 00 00 00");
+          assert_failed (&server, XTLS_ERROR_PROTOCOL);
+          g_assert_null (xtls_s5b_conn_get_dst_addr (server.conn));
+        }
+      peer_clear (&server);
+      g_clear_pointer (&matcher.dst_addr, g_free);
+    }
+
+  /* Garbage never reaches the owner. */
+  matcher = (Matcher){ .accept = TRUE };
+  unbound_server_init (&server);
+  xtls_s5b_conn_start (server.conn);
+  xtls_s5b_conn_receive (server.conn, (const guint8 *)"\x05\x01\x00\x05\x02", 5);
+  g_assert_cmpuint (matcher.asked, ==, 0);
+  assert_failed (&server, XTLS_ERROR_PROTOCOL);
+  peer_clear (&server);
+}
+
 static void
 test_state_names (void)
 {
@@ -842,6 +939,7 @@ main (int argc, char **argv)
   ADD_TABLE ("/s5b/timeout/", timeout_cases, test_timeout);
   g_test_add_func ("/s5b/end/eof", test_eof);
   g_test_add_func ("/s5b/end/close-and-abort", test_close_and_abort);
+  g_test_add_func ("/s5b/server/unbound-match", test_unbound_server);
   g_test_add_func ("/s5b/state/names", test_state_names);
 
   return g_test_run ();
