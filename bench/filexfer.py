@@ -9,7 +9,7 @@ Per run, a fresh pair of clients and a fresh random file of --size MiB, alice ->
                  unencrypted)
   xtls           the same Send File in a private conversation (x509 pinned, TLS 1.3):
                  the plugin's encrypted transfer on the transport it negotiates
-  xtls over IBB  the same with XTLS_FT_TRANSPORT=ibb (In-Band Bytestreams through the
+  xtls over IBB  the same with XTLS_S5B_DIRECT=0 XTLS_S5B_PROXY=0 (In-Band Bytestreams through the
                  server: TLS + base64 + one IQ per 4 KiB, CPU-bound on loopback)
 Time is from "sendfile" until the receiver has the complete file (and, for xtls, checked
 its SHA-256); every received file is compared with the sent one. Median of --runs
@@ -59,10 +59,11 @@ def one(prosody, run, index, delay, mode, size_mib, workdir):
     with open(path, "wb") as f:
         for _ in range(size_mib):
             f.write(os.urandom(1024 * 1024))
-    if mode == "xtls-ibb":
-        os.environ["XTLS_FT_TRANSPORT"] = "ibb"
-    else:
-        os.environ.pop("XTLS_FT_TRANSPORT", None)
+    for knob in ("XTLS_S5B_DIRECT", "XTLS_S5B_PROXY"):
+        if mode == "xtls-ibb":
+            os.environ[knob] = "0"  # no candidates: the plugin falls back to IBB
+        else:
+            os.environ.pop(knob, None)
     try:
         with Pair(prosody, run, f"f{index}{mode[0]}", delay) as p:
             if mode != "libpurple":
@@ -70,7 +71,8 @@ def one(prosody, run, index, delay, mode, size_mib, workdir):
                 p.go_private()
             return send_file(p, path, size_mib, timeout=60 + size_mib * 8)
     finally:
-        os.environ.pop("XTLS_FT_TRANSPORT", None)
+        os.environ.pop("XTLS_S5B_DIRECT", None)
+        os.environ.pop("XTLS_S5B_PROXY", None)
         os.unlink(path)
 
 
