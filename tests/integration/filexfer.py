@@ -80,8 +80,26 @@ def check_wire(sc, clients, payload):
         raise HarnessError("; ".join(problems))
 
 
-def private_pair(sc, note=True):
-    alice, bob = D.make_pair(sc)
+IBB_ONLY = ("XTLS_S5B_DIRECT", "XTLS_S5B_PROXY")
+
+
+def ibb_only(on):
+    """Clients started while on offer no SOCKS5 candidates: files go over IBB, slow enough on
+    loopback for a test to interrupt one in mid-file (over a direct connection 16 MiB take
+    about half a second)."""
+    for knob in IBB_ONLY:
+        if on:
+            os.environ[knob] = "0"
+        else:
+            os.environ.pop(knob, None)
+
+
+def private_pair(sc, note=True, ibb=False):
+    ibb_only(ibb)
+    try:
+        alice, bob = D.make_pair(sc)
+    finally:
+        ibb_only(False)
     if note:  # wire-secrecy-all checks these wires too (not the 50 MiB ones: memory)
         D.note_private(sc)
     D.start_private(sc, alice, bob, D.policy_verified)
@@ -166,7 +184,7 @@ def scenario_private_file_50mib(sc):
 def cancel_mid_transfer(sc, canceller):
     """@canceller ("alice" or "bob") cancels a 16 MiB private transfer after 1 MiB; returns
     (alice, bob, name, payload) once both transfers have ended."""
-    alice, bob = private_pair(sc)
+    alice, bob = private_pair(sc, ibb=True)
     who = alice if canceller == "alice" else bob
     other = bob if who is alice else alice
     size = 16 * 1024 * 1024
@@ -208,7 +226,7 @@ def scenario_private_file_cancel_sender(sc):
 
 
 def start_and_wait_progress(sc, size):
-    alice, bob = private_pair(sc)
+    alice, bob = private_pair(sc, ibb=True)
     path, payload = write_random(sc, "offline", size)
     name = os.path.basename(path)
     marks = D.marks_of(alice, bob)
@@ -389,8 +407,12 @@ def scenario_private_file_disk_full(sc):
     a_user, b_user = f"alice{sc.index}", f"bob{sc.index}"
     a_pw, b_pw = f"apw-{run.token}", f"bpw-{run.token}"
     run.topology.make_pair(a_user, a_pw, b_user, b_pw)
-    alice = sc.client("alice", a_user, "lap", a_pw)
-    bob = sc.client("bob", b_user, "phone", b_pw, args=["--max-file-size", str(1024 * 1024)])
+    ibb_only(True)  # mid-file, as above
+    try:
+        alice = sc.client("alice", a_user, "lap", a_pw)
+        bob = sc.client("bob", b_user, "phone", b_pw, args=["--max-file-size", str(1024 * 1024)])
+    finally:
+        ibb_only(False)
     for c in (alice, bob):
         D.check_plugin(c)
         c.wait_for(r"^READY$", 20, since=0)
