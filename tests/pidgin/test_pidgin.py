@@ -306,15 +306,24 @@ def scenarios(g):
             ("verify by shared password", verify_by_password)]
 
 
-def main(make_scenarios=None, description=None):
-    """Runs @make_scenarios(g) (default: this file's) as TAP; other GUI files reuse it."""
+def main(make_scenarios=None, description=None, fatal_steps=2, only=False, keep=None):
+    """Runs @make_scenarios(g) (default: this file's) as TAP; other GUI files reuse it.
+    A failure in one of the first @fatal_steps steps (None: in any step) skips the rest, which
+    build on it. @only adds --only REGEX (the first step, which signs on, always runs).
+    @keep(g) runs before cleanup (e.g. to copy logs next to the screenshots)."""
     ap = argparse.ArgumentParser(description=description or __doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--artifacts", required=True)
+    if only:
+        ap.add_argument("--only", help="run only the steps whose names match this regex "
+                        "(plus the first, which signs on; later steps build on the keys earlier "
+                        "ones verified, so alone they may fail)")
     args = ap.parse_args()
     g = Gui(args)
     steps = (make_scenarios or scenarios)(g)
+    if only and args.only:
+        steps = [steps[0]] + [s for s in steps[1:] if re.search(args.only, s[0])]
     print(f"1..{len(steps)}", flush=True)
     failed = 0
     try:
@@ -333,10 +342,12 @@ def main(make_scenarios=None, description=None):
                 failed += 1
                 path = g.shot("failure")
                 print(f"not ok {i} - {name}\n# {e}\n# screenshot: {path}", flush=True)
-                if i <= 2:
+                if fatal_steps is None or i <= fatal_steps:
                     broken = name
         print(f"# screenshots in {g.artifacts}", flush=True)
     finally:
+        if keep is not None:
+            keep(g)
         g.cleanup()
     return 1 if failed else 0
 

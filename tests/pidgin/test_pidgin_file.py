@@ -10,7 +10,6 @@ Screenshots of every step, as in test_pidgin.py.
     python3 tests/pidgin/test_pidgin_file.py --plugin-dir build/plugin --artifacts DIR
 """
 
-import argparse
 import glob
 import os
 import sys
@@ -19,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from test_pidgin import Failure, Gui, state_line  # noqa: E402
+from test_pidgin import Failure, main, state_line  # noqa: E402
 
 SIZE = 3 * 1024 * 1024 + 123
 
@@ -155,38 +154,5 @@ def steps(g):
             ("file arrives identical, both transfer windows finished", completed)]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--plugin-dir", required=True)
-    ap.add_argument("--artifacts", required=True)
-    args = ap.parse_args()
-    g = Gui(args)
-    todo = steps(g)
-    print(f"1..{len(todo)}", flush=True)
-    failed = 0
-    try:
-        g.start()
-        broken = None
-        for i, (name, step) in enumerate(todo, 1):
-            if broken is not None:
-                print(f"not ok {i} - {name} # earlier step failed: {broken}", flush=True)
-                failed += 1
-                continue
-            t0 = time.monotonic()
-            try:
-                step()
-                print(f"ok {i} - {name} ({time.monotonic() - t0:.1f} s)", flush=True)
-            except Exception as e:  # noqa: BLE001 - report every failure as TAP
-                failed += 1
-                shot = g.shot("failure")
-                print(f"not ok {i} - {name}\n# {e}\n# screenshot: {shot}", flush=True)
-                broken = name
-        print(f"# screenshots in {g.artifacts}", flush=True)
-    finally:
-        g.cleanup()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(steps, __doc__, fatal_steps=None))
