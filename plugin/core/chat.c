@@ -72,15 +72,28 @@ xml_safe_text (const char *body)
 {
   g_autofree char *valid = g_utf8_make_valid (body, -1);
   GString *out = g_string_sized_new (strlen (valid));
+  const char *run = valid;
+  const char *p;
 
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+  /* Byte-wise over valid UTF-8, copying runs: the only multi-byte characters to replace are
+   * U+FFFE and U+FFFF, which are EF BF BE and EF BF BF and nothing else. */
+  for (p = valid; *p != '\0'; p++)
     {
-      gunichar ch = g_utf8_get_char (p);
-      if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0xFFFE || ch == 0xFFFF)
-        g_string_append (out, "\xef\xbf\xbd");
-      else
-        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      guchar b = (guchar)*p;
+      gsize bad = 0;
+
+      if (b < 0x20 && b != '\t' && b != '\n' && b != '\r')
+        bad = 1;
+      else if (b == 0xEF && (guchar)p[1] == 0xBF && ((guchar)p[2] == 0xBE || (guchar)p[2] == 0xBF))
+        bad = 3;
+      if (bad == 0)
+        continue;
+      g_string_append_len (out, run, p - run);
+      g_string_append (out, "\xef\xbf\xbd");
+      p += bad - 1;
+      run = p + 1;
     }
+  g_string_append_len (out, run, p - run);
   return g_string_free (out, FALSE);
 }
 

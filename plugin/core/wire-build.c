@@ -17,28 +17,58 @@ stanza_condition_from_ibb (XtlsIbbCondition condition)
 
 /* ---- building ----------------------------------------------------------------------------- */
 
+/* What xtls_wire_append_escaped() writes for a byte that needs it. */
+static const char *
+entity (guchar b)
+{
+  switch (b)
+    {
+      case '&':
+        return "&amp;";
+      case '<':
+        return "&lt;";
+      case '>':
+        return "&gt;";
+      case '\'':
+        return "&apos;";
+      case '"':
+        return "&quot;";
+      case '\t':
+        return "&#9;";
+      case '\n':
+        return "&#10;";
+      case '\r':
+        return "&#13;";
+      default:
+        return ""; /* another C0 control: dropped */
+    }
+}
+
 /* Escapes for both attribute values (single-quoted) and text. Whitespace controls become
  * character references so attribute normalisation cannot alter them; other C0 controls are
  * not allowed in XML 1.0 at all and are dropped. */
 void
 xtls_wire_append_escaped (GString *out, const char *text)
 {
-  static const char specials[] = "&<>'\"\t\n\r";
-  static const char *const entities[]
-      = { "&amp;", "&lt;", "&gt;", "&apos;", "&quot;", "&#9;", "&#10;", "&#13;" };
   g_autofree char *valid = NULL;
+  const char *run;
+  const char *p;
 
   if (!g_utf8_validate (text, -1, NULL))
     text = valid = g_utf8_make_valid (text, -1);
-  for (const char *p = text; *p != '\0'; p++)
+  /* Runs of plain bytes are copied at once: IBB payloads are kilobytes of base64 that never
+   * need escaping, and a per-byte lookup was the sender's largest cost (bench/run.sh). */
+  for (run = p = text; *p != '\0'; p++)
     {
-      const char *special = strchr (specials, *p);
+      guchar b = (guchar)*p;
 
-      if (special != NULL)
-        g_string_append (out, entities[special - specials]);
-      else if ((guchar)*p >= 0x20)
-        g_string_append_c (out, *p);
+      if (b >= 0x20 && b != '&' && b != '<' && b != '>' && b != '\'' && b != '"')
+        continue;
+      g_string_append_len (out, run, p - run);
+      g_string_append (out, entity (b));
+      run = p + 1;
     }
+  g_string_append_len (out, run, p - run);
 }
 
 void

@@ -948,10 +948,15 @@ test_largest_body (Fixture *f, gconstpointer data)
   g_autofree char *angles = g_strnfill (max, '<');
   g_autofree char *invalid = g_strnfill (max, '\xff'); /* each becomes U+FFFD */
   g_autofree char *over = g_strnfill (max + 1, 'x');
-  const char *mixed = "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' \x0c\x01 \xef\xbf\xbf end";
-  /* What XML cannot carry (C0 controls, U+FFFF, invalid UTF-8) arrives as U+FFFD. */
-  const char *mixed_seen = "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' \xef\xbf\xbd\xef\xbf\xbd "
-                           "\xef\xbf\xbd end";
+  const char *mixed = "\x01"
+                      "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' \x0c\x01 \xef\xbf\xbf "
+                      "\xef\xbf\xbe\xef\xbf\xbd\xef\xbc\x81 end\x1f";
+  /* What XML cannot carry (C0 controls, U+FFFE, U+FFFF, invalid UTF-8) arrives as U+FFFD;
+   * U+FFFD itself and U+FF01 (also EF-led) arrive as they are. */
+  const char *mixed_seen = "\xef\xbf\xbd"
+                           "a<b>&c\r\n\td \xc3\xa9 ]]> \"q\" 'a' "
+                           "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd"
+                           "\xef\xbc\x81 end\xef\xbf\xbd";
   g_autoptr (GString) replaced = g_string_new (NULL);
   XtlsSession *s;
 

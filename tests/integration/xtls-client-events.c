@@ -15,13 +15,20 @@ char *
 xtls_client_escape (const char *text)
 {
   GString *out;
+  const char *run;
 
   if (text == NULL)
     return g_strdup ("");
   out = g_string_sized_new (strlen (text) + 8);
-  for (const char *p = text; *p != '\0'; p++)
+  /* Copies runs between the characters to escape: bench/ sends 128 KiB messages, and a
+   * character at a time was a tenth of the receiving client's CPU. */
+  for (run = text; *run != '\0';)
     {
-      switch (*p)
+      gsize n = strcspn (run, "\\\n\r\t");
+
+      g_string_append_len (out, run, n);
+      run += n;
+      switch (*run)
         {
           case '\\':
             g_string_append (out, "\\\\");
@@ -36,9 +43,9 @@ xtls_client_escape (const char *text)
             g_string_append (out, "\\t");
             break;
           default:
-            g_string_append_c (out, *p);
-            break;
+            continue; /* the end */
         }
+      run++;
     }
   return g_string_free (out, FALSE);
 }

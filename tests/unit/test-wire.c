@@ -290,6 +290,17 @@ test_escaping (void)
   g_assert_cmpstr (iq->jingle->reason_text, ==, "bell dropped, ]]> kept & escaped");
 }
 
+/* The escaper copies runs of plain bytes: specials at the very start and end, back to back,
+ * and a dropped control between two runs must each come out exactly. */
+static void
+test_escaping_golden (void)
+{
+  XtlsIq sent = { .type = XTLS_IQ_RESULT, .id = "&x\x01y\n'\"<>\r\t\xc3\xa9&", .to = "a@b" };
+  g_autofree char *xml = xtls_wire_build_iq (&sent);
+
+  g_assert_nonnull (strstr (xml, " id='&amp;xy&#10;&apos;&quot;&lt;&gt;&#13;&#9;\xc3\xa9&amp;'"));
+}
+
 /* ---- IBB ---------------------------------------------------------------------------- */
 
 typedef struct
@@ -1126,6 +1137,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/build/golden-initiate", test_golden_initiate);
   g_test_add_func ("/wire/build/fingerprint-lowercase", test_fingerprint_sent_lowercase);
   g_test_add_func ("/wire/build/escaping", test_escaping);
+  g_test_add_func ("/wire/build/escaping-golden", test_escaping_golden);
   for (gsize i = 0; i < G_N_ELEMENTS (ibb_cases); i++)
     g_test_add_data_func (ibb_cases[i].path, &ibb_cases[i], test_ibb_round_trip);
   g_test_add_func ("/wire/result", test_result);
