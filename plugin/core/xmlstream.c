@@ -685,6 +685,19 @@ xtls_xml_stream_send_stanza (XtlsXmlStream *stream, xmlNode *stanza)
   return TRUE;
 }
 
+gboolean
+xtls_xml_stream_send_serialized (XtlsXmlStream *stream, const char *xml, gsize len)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (xml != NULL, FALSE);
+  g_return_val_if_fail (stream->header_sent, FALSE);
+
+  if (stream->close_sent)
+    return FALSE;
+  stream->ops.send (stream, xml, len, stream->user_data);
+  return TRUE;
+}
+
 void
 xtls_xml_stream_close (XtlsXmlStream *stream)
 {

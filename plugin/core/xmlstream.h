@@ -57,6 +57,9 @@ void xtls_xml_stream_receive (XtlsXmlStream *stream, const char *data, gsize len
 
 /* Serializes and sends one stanza (the node stays the caller's). FALSE once closed. */
 gboolean xtls_xml_stream_send_stanza (XtlsXmlStream *stream, xmlNode *stanza);
+/* The same for a stanza the caller has serialized itself: one well-formed element, escaped,
+ * declaring every namespace it uses (or using only the stream's default). Sent as it is. */
+gboolean xtls_xml_stream_send_serialized (XtlsXmlStream *stream, const char *xml, gsize len);
 
 /* Sends </stream:stream> (once). The peer's side stays readable until its own closing tag
  * (RFC 6120 §4.4); on closed(NULL), call this to answer it. */

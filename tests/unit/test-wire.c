@@ -333,6 +333,16 @@ static const IbbBuildCase ibb_cases[] = {
       .data = "/+8=" },
     "<iq type='set' id='d2' to='juliet@capulet.lit/balcony'><data "
     "xmlns='http://jabber.org/protocol/ibb' sid='ch3d9s71' seq='65535'>/+8=</data></iq>" },
+  /* Not base64 (the engine never builds this): still escaped, so the stanza stays whole. */
+  { "/wire/ibb/data-not-base64-escaped",
+    { .kind = XTLS_IBB_PACKET_DATA,
+      .iq_id = "d3",
+      .sid = "ch3d9s71",
+      .seq = 1,
+      .has_seq = TRUE,
+      .data = "QQ==<&x" },
+    "<iq type='set' id='d3' to='juliet@capulet.lit/balcony'><data "
+    "xmlns='http://jabber.org/protocol/ibb' sid='ch3d9s71' seq='1'>QQ==&lt;&amp;x</data></iq>" },
   { "/wire/ibb/close",
     { .kind = XTLS_IBB_PACKET_CLOSE, .iq_id = "c1", .sid = "ch3d9s71" },
     "<iq type='set' id='c1' to='juliet@capulet.lit/balcony'><close "
