@@ -6,11 +6,13 @@
 
 #include "fingerprint.h"
 #include "glue.h"
+#include "xfer-private.h"
 
 typedef struct
 {
   PurpleAccount *account;
-  char *peer; /* full JID of the session asked about */
+  char *peer;     /* full JID of the session asked about */
+  XtlsXfer *file; /* a file session's transfer (looked up again before use), or NULL: chat */
 } PromptRef;
 
 static void
@@ -31,6 +33,17 @@ answered (PromptRef *ref, XtlsAccount **out_xa)
   *out_xa = xa;
   if (xa == NULL)
     return NULL;
+  if (ref->file != NULL)
+    {
+      /* A file's dialog lives as long as its transfer (xtls_prompt_close_file). */
+      XtlsXfer *x = xtls_xfer_find_live (ref->file);
+
+      if (x == NULL || x->request_ref != ref)
+        return NULL;
+      x->request = NULL;
+      x->request_ref = NULL;
+      return x->session;
+    }
   c = xtls_contact_get (xa, ref->peer);
   if (c->request_ref == ref)
     {
@@ -47,6 +60,15 @@ xtls_prompt_close_contact (XtlsContact *c)
     purple_request_close (c->request_type, c->request);
   c->request = NULL;
   g_clear_pointer (&c->request_ref, prompt_ref_free);
+}
+
+void
+xtls_prompt_close_file (XtlsXfer *x)
+{
+  if (x->request != NULL)
+    purple_request_close (x->request_type, x->request);
+  x->request = NULL;
+  g_clear_pointer (&x->request_ref, prompt_ref_free);
 }
 
 void
@@ -147,6 +169,25 @@ password_cancelled (PromptRef *ref, const char *password)
   password_entered (ref, NULL);
 }
 
+/* A file session's question says which file it is about: the same buttons as for chat. */
+static char *
+file_context (XtlsXfer *x, const char *bare)
+{
+  const char *name = x->xfer != NULL ? purple_xfer_get_filename (x->xfer) : NULL;
+
+  if (name == NULL)
+    name = "?";
+  if (x->xfer != NULL && purple_xfer_get_type (x->xfer) == PURPLE_XFER_SEND)
+    /* Translators: the first %s is a file name, the second the contact's XMPP address */
+    return g_strdup_printf (_ ("The file %s is sent only after you have checked that this key "
+                               "belongs to %s."),
+                            name, bare);
+  /* Translators: the first %s is a file name, the second the contact's XMPP address */
+  return g_strdup_printf (_ ("The file %s is received only after you have checked that this key "
+                             "belongs to %s."),
+                          name, bare);
+}
+
 void
 xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
 {
@@ -154,25 +195,59 @@ xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
   XtlsContact *c = xtls_contact_get (xa, peer);
   PurpleConversation *conv
       = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, c->bare, xa->account);
-  PromptRef *ref = g_new0 (PromptRef, 1);
+  XtlsXfer *x = xtls_session_is_file (s) ? xtls_xfer_lookup_session (s) : NULL;
+  PromptRef *ref;
+  void **request;
+  PurpleRequestType *request_type;
   g_autofree char *primary = NULL;
   g_autofree char *secondary = NULL;
+  g_autofree char *context = NULL;
 
-  xtls_prompt_close_contact (c);
+  if (xtls_session_is_file (s) && x == NULL)
+    {
+      xtls_session_decide (s, XTLS_ANSWER_CANCEL); /* no transfer left to ask about */
+      return;
+    }
+  ref = g_new0 (PromptRef, 1);
   ref->account = xa->account;
   ref->peer = g_strdup (peer);
-  c->request_ref = ref;
+  ref->file = x;
+  /* A chat asks one question per contact; each file asks its own, beside the chat's. */
+  if (x != NULL)
+    {
+      xtls_prompt_close_file (x);
+      x->request_ref = ref;
+      request = &x->request;
+      request_type = &x->request_type;
+      context = file_context (x, c->bare);
+    }
+  else
+    {
+      xtls_prompt_close_contact (c);
+      c->request_ref = ref;
+      request = &c->request;
+      request_type = &c->request_type;
+    }
   switch (decision)
     {
       case XTLS_DECISION_NONE:
-        g_clear_pointer (&c->request_ref, prompt_ref_free);
+        if (x != NULL)
+          xtls_prompt_close_file (x);
+        else
+          g_clear_pointer (&c->request_ref, prompt_ref_free);
         return;
       case XTLS_DECISION_UNKNOWN_KEY:
         /* Translators: %s is the contact's XMPP address */
         primary = g_strdup_printf (_ ("Is this really %s?"), c->bare);
         secondary = xtls_prompt_fingerprints (xa, xtls_session_get_peer_fingerprint (s), c->bare);
-        c->request_type = PURPLE_REQUEST_ACTION;
-        c->request = purple_request_action (
+        if (context != NULL)
+          {
+            char *with = g_strconcat (context, "\n\n", secondary, NULL);
+            g_free (secondary);
+            secondary = with;
+          }
+        *request_type = PURPLE_REQUEST_ACTION;
+        *request = purple_request_action (
             xtls_glue_plugin (), _ ("Verify your contact"), primary, secondary, 1, xa->account,
             c->bare, conv, ref, 4,
             /* Translators: a button: the user compared the safety code and it matched */
@@ -187,13 +262,19 @@ xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
       case XTLS_DECISION_PASSWORD:
         /* Translators: %s is the contact's XMPP address */
         primary = g_strdup_printf (_ ("Type the password you agreed on with %s"), c->bare);
-        c->request_type = PURPLE_REQUEST_INPUT;
-        c->request = purple_request_input (
-            xtls_glue_plugin (), _ ("Shared password"), primary,
+        secondary = g_strdup (
             _ ("Both of you type the same password, agreed in person or by phone (never by chat). "
                "It only proves that you are talking to each other; it is never sent anywhere. If "
-               "the passwords differ, you are both told, and nothing is sent."),
-            NULL, FALSE, TRUE, NULL,
+               "the passwords differ, you are both told, and nothing is sent."));
+        if (context != NULL)
+          {
+            char *with = g_strconcat (context, "\n\n", secondary, NULL);
+            g_free (secondary);
+            secondary = with;
+          }
+        *request_type = PURPLE_REQUEST_INPUT;
+        *request = purple_request_input (
+            xtls_glue_plugin (), _ ("Shared password"), primary, secondary, NULL, FALSE, TRUE, NULL,
             /* Translators: a button */
             _ ("OK"), PURPLE_CALLBACK (password_entered),
             /* Translators: a button */

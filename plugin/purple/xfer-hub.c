@@ -61,16 +61,19 @@ describe_failure (const GError *error, gboolean receiving)
 /* ---- the core's callbacks ------------------------------------------------------------- */
 
 /* How far the receiver can trust who sends this, before the tunnel proves it: the announced
- * key against the verified one (the handshake then checks the announcement). */
+ * key against the verified one (the handshake then checks the announcement). @changed is set
+ * when a verified contact announces another key: that offer is refused, as a chat would be. */
 static const char *
-trust_of_offer (XtlsAccount *xa, XtlsSession *s, const char *bare, gboolean *acceptable)
+trust_of_offer (XtlsAccount *xa, XtlsSession *s, const char *bare, gboolean *known,
+                gboolean *changed)
 {
   const char *announced = xtls_session_get_peer_fingerprint (s);
   const char *pinned = xtls_trust_store_lookup (xa->trust, bare);
   XtlsContact *c = xtls_contact_find (xa, bare);
   XtlsSession *chat = c != NULL ? xtls_conv_session (xa, bare) : NULL;
 
-  *acceptable = TRUE;
+  *known = TRUE;
+  *changed = FALSE;
   if (announced != NULL && pinned != NULL && g_ascii_strcasecmp (announced, pinned) == 0)
     /* Translators: how far the sender of an encrypted file is trusted */
     return _ ("Their identity is verified.");
@@ -80,8 +83,11 @@ trust_of_offer (XtlsAccount *xa, XtlsSession *s, const char *bare, gboolean *acc
       && xtls_session_get_tls_description (chat) != NULL)
     /* Translators: how far the sender of an encrypted file is trusted */
     return _ ("Their identity is NOT verified: you accepted their key for this session only.");
-  *acceptable = FALSE;
-  return NULL;
+  *known = FALSE;
+  *changed = announced != NULL && pinned != NULL;
+  /* Translators: how far the sender of an encrypted file is trusted */
+  return _ ("Their identity is not verified yet: if you accept, you are asked to compare the "
+            "safety code (or to type a shared password) before anything is received.");
 }
 
 void
@@ -91,20 +97,22 @@ xtls_xfer_offered (XtlsHub *hub, XtlsSession *s, gpointer user_data)
   const XtlsFileInfo *file = xtls_session_get_file (s);
   g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
   g_autofree char *size = purple_str_size_to_units ((size_t)file->size);
-  gboolean acceptable;
-  const char *trust = trust_of_offer (xa, s, bare, &acceptable);
+  gboolean known, changed;
+  const char *trust = trust_of_offer (xa, s, bare, &known, &changed);
   PurpleXfer *xfer;
   XtlsXfer *x;
 
-  if (!acceptable)
+  if (changed)
     {
-      /* Their key is unknown here: there is nobody to verify it with in a file dialog. */
+      /* Not a routine question: the key differs from the verified one (xtls_prompt_key_changed
+       * says what to do about it when the chat meets it). */
       xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
                         /* Translators: the first %s is the contact, the second the file name;
                          * do not translate the command */
-                        _ ("%s offered the encrypted file %s, but their key is not verified "
-                           "here, so it was declined. Start a private conversation (/xtls "
-                           "start), verify them, and ask them to send it again."),
+                        _ ("%s offered the encrypted file %s with a key that is not the one you "
+                           "verified, so it was refused. Ask them by phone or in person whether "
+                           "their key changed; if it did, type /xtls forget and verify them "
+                           "again."),
                         bare, file->name);
       xtls_session_accept_file (s, FALSE);
       return;
@@ -301,10 +309,7 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), 0,
                           /* Translators: the first %s is the contact, the second the file
                            * name; do not translate the command */
-                          _ ("%s did not accept %s. Encrypted files are only taken from "
-                             "verified contacts: if you have not verified each other yet, start "
-                             "a private conversation (/xtls start) and verify first."),
-                          purple_xfer_get_remote_user (xfer), name);
+                          _ ("%s did not accept %s."), purple_xfer_get_remote_user (xfer), name);
       else if (!by_peer && !told)
         xtls_conv_notice (xa, purple_xfer_get_remote_user (xfer), PURPLE_MESSAGE_ERROR,
                           /* Translators: the first %s is the file name, the second a sentence
@@ -322,28 +327,21 @@ xtls_xfer_ended (XtlsHub *hub, XtlsSession *s, const GError *error, gpointer use
   purple_xfer_unref (xfer);
 }
 
-/* A file session needs a decision about the peer's key. There is no verify dialog for a file:
- * the key the user accepted for the running private conversation is accepted again; anything
- * else is cancelled with a sentence (fail closed). */
+/* A file session needs a decision about the peer's key. The key the user accepted for the
+ * running private conversation is accepted again without asking; otherwise the user gets the
+ * chat's questions (verify, shared password, this time only, cancel), naming the file. */
 void
 xtls_xfer_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
 {
   g_autofree char *bare = xtls_bare_of (xtls_session_get_peer (s));
-  gboolean acceptable = FALSE;
+  gboolean known = FALSE, changed = FALSE;
 
   if (decision == XTLS_DECISION_UNKNOWN_KEY)
-    trust_of_offer (xa, s, bare, &acceptable);
-  if (acceptable)
+    trust_of_offer (xa, s, bare, &known, &changed);
+  if (known)
     {
       xtls_session_decide (s, XTLS_ANSWER_ACCEPT_ONCE);
       return;
     }
-  if (xtls_xfer_lookup_session (s) != NULL)
-    xtls_xfer_lookup_session (s)->told = TRUE;
-  xtls_conv_notice (xa, bare, PURPLE_MESSAGE_ERROR,
-                    /* Translators: %s is the contact; do not translate the command */
-                    _ ("Files to and from %s go only through a verified connection: start a "
-                       "private conversation (/xtls start) and verify them first."),
-                    bare);
-  xtls_session_decide (s, XTLS_ANSWER_CANCEL);
+  xtls_prompt_decision (xa, s, decision);
 }

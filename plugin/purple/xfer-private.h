@@ -21,8 +21,15 @@ typedef struct
   gboolean closing;       /* the account is going away: its sessions end now */
   gboolean told;          /* the user has been told why it ends (a key we would not accept) */
   gint64 last_update;     /* monotonic µs of the last purple_xfer_update_progress */
+  void *request;          /* the open key or password dialog of this file session, or NULL */
+  PurpleRequestType request_type;
+  gpointer request_ref; /* owned: what that dialog's callbacks get (prompts.c) */
 } XtlsXfer;
 
+/* @x if it is still a live transfer, else NULL (for callbacks that kept a pointer). */
+XtlsXfer *xtls_xfer_find_live (XtlsXfer *x);
+/* Closes the transfer's key or password dialog, if one is open (prompts.c). */
+void xtls_prompt_close_file (XtlsXfer *x);
 /* The transfer of @session, or NULL. */
 XtlsXfer *xtls_xfer_lookup_session (XtlsSession *session);
 /* Breaks the link both ways, closes the file and drops our reference to the PurpleXfer; the

@@ -59,6 +59,7 @@ void
 xtls_xfer_release (XtlsXfer *x)
 {
   live = g_list_remove (live, x);
+  xtls_prompt_close_file (x);
   if (x->fd >= 0)
     close (x->fd);
   if (x->xfer != NULL)
@@ -80,6 +81,12 @@ xtls_xfer_lookup_session (XtlsSession *s)
     if (((XtlsXfer *)l->data)->session == s)
       return l->data;
   return NULL;
+}
+
+XtlsXfer *
+xtls_xfer_find_live (XtlsXfer *x)
+{
+  return x != NULL && g_list_find (live, x) != NULL ? x : NULL;
 }
 
 static XtlsXfer *

@@ -341,39 +341,112 @@ def scenario_private_file_dialogs(sc):
     check_wire(sc, [alice, bob], payload)
 
 
+def file_policy(name, answer):
+    """A request policy for a file session's key question: it must name the file @name; then
+    @answer: "verified", "cancel" (the button), or ("password", secret)."""
+
+    def policy(client, req):
+        kind = req.kind.split("-")[0]
+        if kind in ("action", "choice") and "really" in req.primary.lower():
+            if name not in req.text:
+                raise HarnessError(f"{client.name}: the key question does not name the file "
+                                   f"{name}: {req!r}")
+            idx = {"verified": lambda: req.choice_index("i have verified"),
+                   "cancel": lambda: req.choice_index("cancel")}.get(
+                       answer, lambda: req.choice_index("shared password"))()
+            if idx is None:
+                raise HarnessError(f"{client.name}: no such button in {req!r}")
+            return ("choose", idx)
+        if kind == "input" and answer[0] == "password" and "password" in req.text.lower():
+            return ("input", answer[1])
+        raise HarnessError(f"{client.name}: unexpected request {req!r}")
+
+    return policy
+
+
+def send_asking(sc, alice, bob, path, policies, expect_done, timeout=40.0):
+    """alice sends @path; the key questions are answered by @policies {client: policy} until
+    alice's transfer has ended; returns (alice's XFER line match, the requests answered)."""
+    name = os.path.basename(path)
+    marks = D.marks_of(alice, bob)
+    alice.send(f"sendfile {bob.bare} {path}")
+    ended = rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)"
+
+    def policy(client, req):
+        return policies.get(client, D.policy_none)(client, req)
+
+    answered = D.drive([alice, bob], lambda: alice.has(ended, marks[alice])
+                       and (not expect_done or bob.has(rf"^XFER done {re.escape(name)}\b",
+                                                       marks[bob])),
+                       policy, timeout=timeout, since=marks)
+    return alice.find(ended, marks[alice])[0][1], answered, marks
+
+
 def scenario_file_unverified_contact(sc):
-    """With encryption required but no verified key (nor a private conversation) between
-    them, alice's file goes out encrypted or not at all: bob's client declines the offer
-    without a dialog and tells him to verify alice first; alice's transfer fails; nothing of
-    the file crossed the wire in clear and nothing is at bob's."""
+    """Encryption required, no key known on either side and no private conversation: alice's
+    file goes out encrypted or not at all, and both users get the chat's key question, naming
+    the file. (1) bob cancels his: alice's transfer fails, nothing is at bob's. (2) Both choose
+    a shared password and type it: the file arrives identical. (3) Asked again, both compare
+    the safety code. (4) The keys are pinned now: the next file asks nothing. Nothing of the files crossed the wire in clear."""
     alice, bob = D.make_pair(sc)
     D.wait_caps(sc, alice, bob)
     alice.cmd(bob.bare, "xtls require")
     path, payload = write_random(sc, "unverified", 100 * 1024)
     name = os.path.basename(path)
-    marks = D.marks_of(alice, bob)
-    alice.send(f"sendfile {bob.bare} {path}")
-    D.wait_conv(bob, rf"offered the encrypted file {re.escape(name)}.*not verified.*declined",
-                marks[bob], flags_any=MSG_ERROR, what="that the unverified offer was declined")
-    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 20, since=marks[alice])
+
+    m, answered, marks = send_asking(sc, alice, bob, path,
+                                     {alice: file_policy(name, "verified"),
+                                      bob: file_policy(name, "cancel")}, expect_done=False)
     if m.group(1) != "failed":
-        raise HarnessError(f"alice: {m.string!r} to an unverified contact")
-    D.wait_conv(alice, rf"did not accept {re.escape(name)}.*verif", marks[alice],
-                what="that bob did not accept it, and the hint to verify")
-    if bob.has(r"^REQUEST ", marks[bob]) or bob.has(r"^XFER request", marks[bob]):
-        raise HarnessError(f"bob got a dialog for an offer from an unverified contact: "
-                           f"{bob.describe(since=marks[bob])}")
+        raise HarnessError(f"alice: {m.string!r} although bob cancelled his key question")
+    if not any(n == bob.name for n, _r, _a in answered):
+        raise HarnessError(f"bob was not asked about alice's key: {answered}")
+    D.wait_conv(bob, rf"offers the file {re.escape(name)}.*not verified yet", marks[bob],
+                what="the offer, saying that alice is not verified yet")
     if leftovers(bob, name):
-        raise HarnessError(f"bob holds {leftovers(bob, name)}")
+        raise HarnessError(f"bob cancelled, yet holds {leftovers(bob, name)}")
+
+    secret = ("password", "blue whale on the phone")
+    m, answered, marks = send_asking(sc, alice, bob, path,
+                                     {alice: file_policy(name, secret),
+                                      bob: file_policy(name, secret)}, expect_done=True)
+    if m.group(1) != "sent":
+        raise HarnessError(f"alice: {m.string!r} after both typed the same password")
+    # Deciding together: bob's choice of a password may turn alice's open question into the
+    # password question, so she need not have clicked; both must have typed it.
+    asked = {(n, r.kind.split("-")[0]) for n, r, _a in answered}
+    if not {(alice.name, "input"), (bob.name, "action"), (bob.name, "input")} <= asked:
+        raise HarnessError(f"expected bob's key question and a password each, got {asked}")
+    with open(received_path(bob, name), "rb") as f:
+        if f.read() != payload:
+            raise HarnessError("the file bob received after the password differs")
+    os.unlink(received_path(bob, name))
+
+    # A password proves one file's connection (no certificates in it, nothing to pin): the
+    # next file asks again, and comparing the safety code pins both keys.
+    m, answered, marks = send_asking(sc, alice, bob, path,
+                                     {alice: file_policy(name, "verified"),
+                                      bob: file_policy(name, "verified")}, expect_done=True)
+    if m.group(1) != "sent":
+        raise HarnessError(f"alice: {m.string!r} after both verified the safety code")
+    if sorted({n for n, _r, _a in answered}) != sorted({alice.name, bob.name}):
+        raise HarnessError(f"expected a question to each after a password transfer: {answered}")
+    os.unlink(received_path(bob, name))
+
+    m, answered, marks = send_asking(sc, alice, bob, path, {}, expect_done=True)
+    if m.group(1) != "sent":
+        raise HarnessError(f"alice: {m.string!r} to a verified contact")
+    D.wait_conv(bob, rf"offers the file {re.escape(name)}.*identity is verified", marks[bob],
+                what="the next offer, with alice verified")
     wire = alice.proxy.data() + bob.proxy.data()
     if SI_OFFER_RX.search(wire) or any(x in wire for x in clear_samples(payload)):
-        raise HarnessError("the file went out through libpurple or in clear")
+        raise HarnessError("a file went out through libpurple or in clear")
 
 
 def scenario_file_sender_forgot_key(sc):
     """alice forgot bob's key (bob still knows hers) and requires encryption: her file's own
-    session meets bob's key as unknown, is cancelled (no key question from a file), and she is
-    told to verify first; bob is left with nothing."""
+    session meets bob's key as unknown and asks her, naming the file, while bob is asked
+    nothing; she compares and answers "I have verified this", and the file arrives."""
     alice, bob = private_pair(sc)
     marks = D.marks_of(alice, bob)
     alice.cmd(bob.bare, "xtls stop")
@@ -382,20 +455,15 @@ def scenario_file_sender_forgot_key(sc):
     alice.cmd(bob.bare, "xtls require")
     path, payload = write_random(sc, "forgot", 100 * 1024)
     name = os.path.basename(path)
-    marks = D.marks_of(alice, bob)
-    alice.send(f"sendfile {bob.bare} {path}")
-    D.wait_conv(alice, r"only through a verified connection", marks[alice], flags_any=MSG_ERROR,
-                what="that files need a verified connection")
-    m = alice.wait_for(rf"^XFER (failed|sent) {re.escape(name)}\b ?(\d*)", 20, since=marks[alice])
-    if m.group(1) != "failed":
-        raise HarnessError(f"alice: {m.string!r} to a contact whose key she forgot")
-    if alice.has(r"^REQUEST ", marks[alice]):
-        raise HarnessError(f"alice was asked something: {alice.describe(since=marks[alice])}")
-    if D.conv_events(alice, marks[alice], pattern=rf"transfer of {re.escape(name)} failed"):
-        raise HarnessError("alice was told twice (a second 'failed' sentence)")
-    bob.wait_for(rf"^XFER failed {re.escape(name)}\b", 20, since=marks[bob])
-    if leftovers(bob, name):
-        raise HarnessError(f"bob holds {leftovers(bob, name)}")
+    m, answered, marks = send_asking(sc, alice, bob, path,
+                                     {alice: file_policy(name, "verified")}, expect_done=True)
+    if m.group(1) != "sent":
+        raise HarnessError(f"alice: {m.string!r} after she verified bob")
+    if [n for n, _r, _a in answered] != [alice.name]:
+        raise HarnessError(f"expected one question, to alice: {answered}")
+    with open(received_path(bob, name), "rb") as f:
+        if f.read() != payload:
+            raise HarnessError("the file bob received differs")
     check_wire(sc, [alice, bob], payload)
 
 
