@@ -120,12 +120,13 @@ def main():
         if not secs[(d, m)]:
             return f"failed ({errors.get((d, m), 'no run')})"
         t = statistics.median(secs[(d, m)])
-        return f"{mib / t:.1f} MiB/s ({t:.1f} s)"
+        return f"{mib / t:.1f} MiB/s ({t:.2f} s)"
 
     def ratio(d, m):
         if not secs[(d, m)] or not secs[(d, "libpurple")]:
             return "-"
-        return f"{statistics.median(secs[(d, 'libpurple')]) / statistics.median(secs[(d, m)]):.2f}x"
+        r = statistics.median(secs[(d, 'libpurple')]) / statistics.median(secs[(d, m)])
+        return f"{r:.2f}x" if r >= 0.1 else f"{r:.4f}x (1/{1 / r:.0f})"
 
     names = {"libpurple": "libpurple's own transfer (unencrypted)",
              "xtls": "XTLS encrypted transfer", "xtls-ibb": "XTLS encrypted, over IBB"}
