@@ -281,6 +281,20 @@ xtls_prompt_decision (XtlsAccount *xa, XtlsSession *s, XtlsDecision decision)
             _ ("Cancel"), PURPLE_CALLBACK (password_cancelled), xa->account, c->bare, conv, ref);
         break;
     }
+  /* A file with nobody to ask (a bot without request UI ops) would wait out the 30-minute
+   * bound: it is cancelled now instead, as it was declined before files asked at all. A
+   * dialog answered from inside purple_request_*() has already dropped @ref. */
+  if (x != NULL && *request == NULL && x->request_ref == ref)
+    {
+      xtls_prompt_close_file (x);
+      x->told = TRUE;
+      xtls_conv_notice (xa, c->bare, PURPLE_MESSAGE_ERROR,
+                        /* Translators: %s is the contact's XMPP address */
+                        _ ("A file to or from %s needed you to verify their key, but this "
+                           "program cannot ask: the file was not sent."),
+                        c->bare);
+      xtls_session_decide (s, XTLS_ANSWER_CANCEL);
+    }
 }
 
 /* ---- the changed key: loud, and not a routine question ---------------------------------- */

@@ -467,6 +467,41 @@ def scenario_file_sender_forgot_key(sc):
     check_wire(sc, [alice, bob], payload)
 
 
+def scenario_file_bot_cannot_ask(sc):
+    """alice is a bot without request UI ops and requires encryption; they know no keys. bob
+    accepts the file and verifies her key; alice's own key question then has nobody to ask:
+    it is cancelled at once with a sentence (not left waiting 30 minutes), her transfer fails,
+    and nothing is at bob's."""
+    run = sc.run
+    a_user, b_user = f"alice{sc.index}", f"bob{sc.index}"
+    a_pw, b_pw = f"apw-{run.token}", f"bpw-{run.token}"
+    run.topology.make_pair(a_user, a_pw, b_user, b_pw)
+    alice = sc.client("alice", a_user, "lap", a_pw, args=("--no-request-ui",))
+    bob = sc.client("bob", b_user, "phone", b_pw)
+    for c in (alice, bob):
+        D.check_plugin(c)
+        c.wait_for(r"^READY$", 20, since=0)
+    D.wait_online(alice, bob)
+    D.wait_online(bob, alice)
+    D.wait_caps(sc, alice, bob)
+    alice.cmd(bob.bare, "xtls require")
+    path, payload = write_random(sc, "bot", 50 * 1024)
+    name = os.path.basename(path)
+    # bob (who has a UI) verifies alice's key when his question comes; then alice's comes.
+    m, _answered, marks = send_asking(sc, alice, bob, path,
+                                      {bob: file_policy(name, "verified")}, expect_done=False)
+    D.wait_conv(alice, r"cannot ask: the file was not sent", marks[alice], flags_any=MSG_ERROR,
+                what="that the bot could not be asked and nothing was sent")
+    if m.group(1) != "failed":
+        raise HarnessError(f"alice: {m.string!r} with nobody to verify bob's key")
+    if alice.has(r"^REQUEST ", marks[alice]):
+        raise HarnessError("alice has no request UI, yet a REQUEST appeared")
+    bob.wait_for(rf"^XFER failed {re.escape(name)}\b", 20, since=marks[bob])
+    if leftovers(bob, name):
+        raise HarnessError(f"bob holds {leftovers(bob, name)}")
+    check_wire(sc, [alice, bob], payload)
+
+
 def scenario_private_file_disk_full(sc):
     """bob's disk is full (his client may write at most 1 MiB to a file): a 4 MiB private
     transfer fails on his side with a sentence saying the file could not be saved, his
@@ -579,6 +614,7 @@ def scenarios(driver):
         ("xtls", "private-file-disk-full", scenario_private_file_disk_full, 90),
         ("xtls", "file-unverified-contact", scenario_file_unverified_contact, 60),
         ("xtls", "file-sender-forgot-key", scenario_file_sender_forgot_key, 60),
+        ("xtls", "file-bot-cannot-ask", scenario_file_bot_cannot_ask, 60),
         ("xtls", "private-file-unload-mid-transfer", scenario_private_file_unload_mid_transfer,
          90),
         ("xtls", "private-file-required-no-plugin", scenario_required_no_plugin, 90),

@@ -89,11 +89,15 @@ xtls_client_lifetime_exceeded (gpointer data)
 
 /* ---- Core UI ops ------------------------------------------------------------------------ */
 
+/* --no-request-ui: a bot that has no way to ask its user anything (no request UI ops). */
+static gboolean no_request_ui;
+
 static void
 xtls_client_ui_init (void)
 {
   purple_conversations_set_ui_ops (xtls_client_conv_ui_ops ());
-  purple_request_set_ui_ops (xtls_client_request_ui_ops ());
+  if (!no_request_ui)
+    purple_request_set_ui_ops (xtls_client_request_ui_ops ());
   purple_notify_set_ui_ops (xtls_client_notify_ui_ops ());
   purple_connections_set_ui_ops (xtls_client_connection_ui_ops ());
   purple_xfers_set_ui_ops (xtls_client_xfer_ui_ops_get ());
@@ -199,6 +203,8 @@ main (int argc, char **argv)
     { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts.plugin_dir, "load core-xtls from DIR",
       "DIR" },
     { "no-plugin", 0, 0, G_OPTION_ARG_NONE, &opts.no_plugin, "do not load the xtls plugin", NULL },
+    { "no-request-ui", 0, 0, G_OPTION_ARG_NONE, &no_request_ui,
+      "no request UI ops (a bot that cannot ask)", NULL },
     { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts.download_dir, "incoming files", "DIR" },
     { "debug", 0, 0, G_OPTION_ARG_NONE, &opts.debug, "libpurple debug output on stderr", NULL },
     { "max-lifetime", 0, 0, G_OPTION_ARG_INT, &opts.max_lifetime,
